@@ -1,0 +1,61 @@
+// Package cmd holds gosnoop's command-line interface: one file per command.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// NewApp builds the gosnoop application. It never calls os.Exit, so tests
+// run it in-process; main turns its error into an exit code with ExitCode.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:                 "gosnoop",
+		Usage:                "quick kernel exploration with BCC: templated BPF programs compiled at run time",
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		Commands:             []*cli.Command{openCommand},
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError:         onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q (see gosnoop --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+// usageError marks errors in how gosnoop was called; they exit with 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageError{err}
+}
+
+// ExitCode prints err as one "gosnoop: ..." message and returns the exit
+// code: 0 for success, 2 for usage errors, 1 for everything else.
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "gosnoop: %s\n", strings.TrimRight(err.Error(), "\n"))
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}

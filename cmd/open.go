@@ -1,0 +1,252 @@
+package cmd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/caps"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+	"github.com/gosnoop/gosnoop/programs"
+)
+
+var openCommand = &cli.Command{
+	Name:      "open",
+	Usage:     "trace open(2), openat(2) and openat2(2) calls (opensnoop)",
+	UsageText: "gosnoop open [options]",
+	Description: `Prints one line per open call with its result: the fd, or the errno of a
+failed call. Attaches kprobes on the kernel's do_sys_open family where it can,
+and the syscalls tracepoints where it cannot.
+
+Examples:
+   gosnoop open                  # trace all open() calls
+   gosnoop open -T               # include timestamps
+   gosnoop open -U               # include UID
+   gosnoop open -x               # only failed opens
+   gosnoop open -p 181           # only PID 181
+   gosnoop open -t 123           # only TID 123
+   gosnoop open -u 1000          # only UID 1000
+   gosnoop open -d 10            # trace for 10 seconds only
+   gosnoop open -n main          # only process names containing "main"
+   gosnoop open -e               # show extended fields (flags, mode)
+   gosnoop open --json           # one JSON object per line
+   gosnoop open --output trace-pipe  # read bpf_trace_printk lines instead of perf events
+   gosnoop open --attach tracepoint  # skip kprobes
+   gosnoop open --ebpf           # print the generated C and exit`,
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace this process id only"},
+		&cli.StringFlag{Name: "tid", Aliases: []string{"t"}, Usage: "trace this thread id only"},
+		&cli.StringFlag{Name: "uid", Aliases: []string{"u"}, Usage: "trace this user id only"},
+		&cli.BoolFlag{Name: "failed", Aliases: []string{"x"}, Usage: "only show failed opens"},
+		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "only show process names containing `TEXT`"},
+		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "include a timestamp column (seconds since the first event)"},
+		&cli.BoolFlag{Name: "print-uid", Aliases: []string{"U"}, Usage: "include a UID column"},
+		&cli.BoolFlag{Name: "extended-fields", Aliases: []string{"e"}, Usage: "include the open flags and mode (octal)"},
+		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
+		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in pages (a power of two)"},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
+		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: auto, kprobe or tracepoint"},
+		&cli.StringFlag{Name: "output", Value: "perf", Usage: "how events reach user space: perf or trace-pipe"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers and attach path were chosen, and why"},
+		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
+	},
+	OnUsageError: onUsageError,
+	Action:       runOpen,
+}
+
+// openConfig is the validated command line of gosnoop open.
+type openConfig struct {
+	prog      programs.OpenOptions
+	attach    string
+	name      string
+	timestamp bool
+	printUID  bool
+	extended  bool
+	json      bool
+	ebpf      bool
+	verbose   bool
+	duration  time.Duration
+	pages     int
+	tidColumn bool
+}
+
+// Largest pid the kernel can hand out (PID_MAX_LIMIT on 64-bit).
+const maxPID = 4194304
+
+func parseOpenFlags(c *cli.Context) (openConfig, error) {
+	cfg := openConfig{
+		prog: programs.OpenOptions{
+			UID:        programs.AnyUID,
+			FailedOnly: c.Bool("failed"),
+			Output:     programs.Output(c.String("output")),
+		},
+		attach:    c.String("attach"),
+		name:      c.String("name"),
+		timestamp: c.Bool("timestamp"),
+		printUID:  c.Bool("print-uid"),
+		extended:  c.Bool("extended-fields"),
+		json:      c.Bool("json"),
+		ebpf:      c.Bool("ebpf"),
+		verbose:   c.Bool("verbose"),
+		pages:     c.Int("buffer-pages"),
+		tidColumn: c.IsSet("tid"),
+	}
+	if c.NArg() > 0 {
+		return cfg, usageErrorf("open takes no arguments, got %q (see gosnoop open --help)", c.Args().First())
+	}
+	var err error
+	if c.IsSet("pid") {
+		if cfg.prog.PID, err = parseID("--pid", c.String("pid"), 1, maxPID); err != nil {
+			return cfg, err
+		}
+	}
+	if c.IsSet("tid") {
+		if cfg.prog.TID, err = parseID("--tid", c.String("tid"), 1, maxPID); err != nil {
+			return cfg, err
+		}
+	}
+	if c.IsSet("uid") {
+		uid, err := parseID("--uid", c.String("uid"), 0, 0xfffffffe)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.prog.UID = int64(uid)
+	}
+	switch cfg.attach {
+	case "auto", "kprobe", "tracepoint":
+	default:
+		return cfg, usageErrorf("--attach must be auto, kprobe or tracepoint, not %q", cfg.attach)
+	}
+	switch cfg.prog.Output {
+	case programs.OutputPerf:
+	case programs.OutputTracePipe:
+		// bpf_trace_printk carries three values: pid, result and path.
+		if cfg.printUID || cfg.extended {
+			return cfg, usageErrorf("--print-uid and --extended-fields need --output perf (trace_pipe lines carry only pid, result and path)")
+		}
+	default:
+		return cfg, usageErrorf("--output must be perf or trace-pipe, not %q", cfg.prog.Output)
+	}
+	if cfg.pages < 1 || cfg.pages > 16384 || cfg.pages&(cfg.pages-1) != 0 {
+		return cfg, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", cfg.pages)
+	}
+	if c.IsSet("duration") {
+		if cfg.duration, err = parseDuration(c.String("duration")); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// parseID parses a decimal id in [lo, hi].
+func parseID(flag, s string, lo, hi uint64) (uint32, error) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || v < lo || v > hi {
+		return 0, usageErrorf("%s must be a number from %d to %d, not %q", flag, lo, hi, s)
+	}
+	return uint32(v), nil
+}
+
+// parseDuration takes whole seconds, as bcc's -d does, or a Go duration.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if secs, serr := strconv.ParseUint(s, 10, 32); serr == nil {
+		d, err = time.Duration(secs)*time.Second, nil
+	}
+	if err != nil || d <= 0 {
+		return 0, usageErrorf("--duration must be a positive number of seconds or a duration such as 1m30s, not %q", s)
+	}
+	return d, nil
+}
+
+func runOpen(c *cli.Context) error {
+	cfg, err := parseOpenFlags(c)
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
+	logf := func(format string, args ...any) {
+		if cfg.verbose {
+			fmt.Fprintf(stderr, "gosnoop: "+format+"\n", args...)
+		}
+	}
+	if cfg.prog.Output == programs.OutputTracePipe {
+		cfg.prog.Tag = newTag()
+	}
+
+	if cfg.ebpf {
+		planOpenForDisplay(&cfg)
+		src, err := programs.RenderOpen(cfg.prog)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(c.App.Writer, src)
+		return err
+	}
+
+	if err := caps.Check("gosnoop open"); err != nil {
+		return err
+	}
+	traceDir, err := tracefs.Dir()
+	if err != nil {
+		return err
+	}
+	if err := planOpen(&cfg, traceDir, logf); err != nil {
+		return err
+	}
+	m, err := compileOpen(cfg, stderr, logf)
+	if err != nil {
+		return err
+	}
+	defer func() { m.Close() }()
+	if m, err = attachOpen(m, &cfg, logf); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if cfg.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
+		defer cancel()
+	}
+
+	p := newOpenPrinter(c.App.Writer, cfg)
+	p.header()
+	if cfg.duration > 0 {
+		fmt.Fprintf(stderr, "Tracing open() calls for %s... Hit Ctrl-C to end.\n", cfg.duration)
+	} else {
+		fmt.Fprintln(stderr, "Tracing open() calls... Hit Ctrl-C to end.")
+	}
+
+	var lost uint64
+	if cfg.prog.Output == programs.OutputPerf {
+		lost, err = readOpenPerf(ctx, m, cfg, p, stderr)
+	} else {
+		lost, err = readOpenTracePipe(ctx, traceDir, cfg, p, stderr)
+	}
+	if ferr := p.flush(); err == nil {
+		err = ferr
+	}
+	fmt.Fprintf(stderr, "gosnoop: %d events, %d lost\n", p.events, lost)
+	return err
+}
+
+// newTag returns the random marker that tells our trace_pipe lines from
+// every other writer's, including another gosnoop's.
+func newTag() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// Only another gosnoop started in the same nanosecond could collide.
+		return strconv.FormatInt(time.Now().UnixNano()&0xffffffff, 16)
+	}
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,151 @@
+// Package bcc is gosnoop's glue to libbcc: compiling C through gobpf with
+// libbcc's diagnostics captured, attaching probes, and reading perf buffers.
+// It is the only package that imports gobpf or cgo.
+package bcc
+
+/*
+#cgo LDFLAGS: -lbcc
+#include <stdio.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+
+	gobpf "github.com/iovisor/gobpf/bcc"
+
+	"github.com/gosnoop/gosnoop/internal/kheaders"
+)
+
+// CompileError carries libbcc's own diagnostics, verbatim.
+type CompileError struct {
+	Diagnostics string
+}
+
+func (e *CompileError) Error() string {
+	d := strings.TrimSpace(e.Diagnostics)
+	if d == "" {
+		d = "libbcc printed no diagnostics"
+	}
+	return "compiling BPF program failed; libbcc said:\n" + d
+}
+
+// Module is a compiled BPF program with the probes attached to it.
+type Module struct {
+	m        *gobpf.Module
+	Headers  kheaders.Source
+	Warnings string // what libbcc printed while compiling successfully
+	attached []string
+}
+
+// CompileOptions says how to compile.
+type CompileOptions struct {
+	// NeedsKernelStructs marks programs that use kernel structs (task_struct,
+	// file, ...), which the minimal header tree does not have.
+	NeedsKernelStructs bool
+	// CacheDir holds the minimal header tree; kheaders.CacheDir() when empty.
+	CacheDir string
+}
+
+var headersOnce struct {
+	sync.Once
+	src kheaders.Source
+	err error
+}
+
+// Headers picks the kernel headers once per process and, for the minimal
+// tree, points libbcc at it.
+func Headers(cacheDir string) (kheaders.Source, error) {
+	headersOnce.Do(func() {
+		if cacheDir == "" {
+			cacheDir = kheaders.CacheDir()
+		}
+		src, err := kheaders.Prepare(cacheDir)
+		if err == nil && src.Kind == kheaders.Minimal {
+			err = os.Setenv(kheaders.EnvVar, src.Dir)
+		}
+		headersOnce.src, headersOnce.err = src, err
+	})
+	return headersOnce.src, headersOnce.err
+}
+
+// Compile compiles C source with libbcc.
+func Compile(src string, opts CompileOptions) (*Module, error) {
+	headers, err := Headers(opts.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.NeedsKernelStructs && headers.Kind == kheaders.Minimal {
+		return nil, fmt.Errorf("this program %w, and none are installed for %s (try: %s)",
+			kheaders.ErrNeedsKernelStructs, kheaders.Release(), kheaders.InstallHint())
+	}
+	var m *gobpf.Module
+	diag, err := captureStdio(func() { m = gobpf.NewModule(src, nil) })
+	if err != nil {
+		return nil, fmt.Errorf("capturing libbcc output: %w", err)
+	}
+	if m == nil {
+		return nil, &CompileError{Diagnostics: diag}
+	}
+	return &Module{m: m, Headers: headers, Warnings: diag}, nil
+}
+
+// stdioMu serialises redirections of the process's stdout and stderr.
+var stdioMu sync.Mutex
+
+// captureStdio runs f with file descriptors 1 and 2 sent to a temporary file
+// and returns what was written there. libbcc reports compile and attach
+// problems on stderr and on C++'s stdout, which is buffered and would
+// otherwise be lost or printed long after the error it explains.
+func captureStdio(f func()) (string, error) {
+	stdioMu.Lock()
+	defer stdioMu.Unlock()
+
+	tmp, err := os.CreateTemp("", "gosnoop-libbcc-")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+
+	C.fflush(nil)
+	saved := [2]int{-1, -1}
+	for i, fd := range []int{1, 2} {
+		if saved[i], err = syscall.Dup(fd); err != nil {
+			return "", err
+		}
+		defer syscall.Close(saved[i])
+	}
+	for _, fd := range []int{1, 2} {
+		if err := syscall.Dup3(int(tmp.Fd()), fd, 0); err != nil {
+			restoreStdio(saved)
+			return "", err
+		}
+	}
+	f()
+	C.fflush(nil)
+	if err := restoreStdio(saved); err != nil {
+		return "", err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	out, err := io.ReadAll(tmp)
+	return string(out), err
+}
+
+func restoreStdio(saved [2]int) error {
+	var errs []error
+	for i, fd := range []int{1, 2} {
+		if saved[i] >= 0 {
+			errs = append(errs, syscall.Dup3(saved[i], fd, 0))
+		}
+	}
+	return errors.Join(errs...)
+}

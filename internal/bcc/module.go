@@ -1,0 +1,109 @@
+package bcc
+
+import (
+	"fmt"
+	"strings"
+
+	gobpf "github.com/iovisor/gobpf/bcc"
+)
+
+// AttachKprobe loads prog and attaches it at the entry of the kernel function fn.
+func (m *Module) AttachKprobe(fn, prog string) error {
+	return m.attachKprobe(fn, prog, false)
+}
+
+// AttachKretprobe loads prog and attaches it at the return of fn.
+func (m *Module) AttachKretprobe(fn, prog string) error {
+	return m.attachKprobe(fn, prog, true)
+}
+
+func (m *Module) attachKprobe(fn, prog string, ret bool) error {
+	kind := "kprobe"
+	if ret {
+		kind = "kretprobe"
+	}
+	fd, err := m.m.LoadKprobe(prog)
+	if err != nil {
+		return fmt.Errorf("loading %s %s: %w", kind, prog, err)
+	}
+	diag, cerr := captureStdio(func() {
+		if ret {
+			err = m.m.AttachKretprobe(fn, fd, -1)
+		} else {
+			err = m.m.AttachKprobe(fn, fd, -1)
+		}
+	})
+	if cerr != nil {
+		return fmt.Errorf("capturing libbcc output: %w", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("attaching %s to %s: %w%s", kind, fn, err, because(diag))
+	}
+	m.attached = append(m.attached, kind+":"+fn)
+	return nil
+}
+
+// LoadKprobe loads prog as a kprobe program without attaching it; it shows
+// the program passes the verifier where kprobes cannot attach.
+func (m *Module) LoadKprobe(prog string) error {
+	_, err := m.m.LoadKprobe(prog)
+	if err != nil {
+		return fmt.Errorf("loading kprobe program %s: %w", prog, err)
+	}
+	return nil
+}
+
+// AttachTracepoint loads the program TRACEPOINT_PROBE(category, event)
+// defines and attaches it.
+func (m *Module) AttachTracepoint(category, event string) error {
+	prog := "tracepoint__" + category + "__" + event
+	fd, err := m.m.LoadTracepoint(prog)
+	if err != nil {
+		return fmt.Errorf("loading tracepoint program %s: %w", prog, err)
+	}
+	var diag string
+	diag, cerr := captureStdio(func() { err = m.m.AttachTracepoint(category+":"+event, fd) })
+	if cerr != nil {
+		return fmt.Errorf("capturing libbcc output: %w", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("attaching tracepoint %s:%s: %w%s", category, event, err, because(diag))
+	}
+	m.attached = append(m.attached, "tracepoint:"+category+":"+event)
+	return nil
+}
+
+// Attached lists what this module attached, as kind:target.
+func (m *Module) Attached() []string { return append([]string(nil), m.attached...) }
+
+// TableFD returns the file descriptor of the named BPF table.
+func (m *Module) TableFD(name string) (int, error) {
+	fd, ok := gobpf.NewTable(m.m.TableId(name), m.m).Config()["fd"].(int)
+	if !ok || fd < 0 {
+		return -1, fmt.Errorf("program has no table %q", name)
+	}
+	return fd, nil
+}
+
+// Close detaches every probe and unloads the programs.
+func (m *Module) Close() {
+	if m == nil || m.m == nil {
+		return
+	}
+	m.m.Close()
+	m.m = nil
+}
+
+// because turns libbcc's captured lines into one clause of an error message.
+func because(diag string) string {
+	var lines []string
+	for _, l := range strings.Split(diag, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return " (libbcc: " + strings.Join(lines, "; ") + ")"
+}

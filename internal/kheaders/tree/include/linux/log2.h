@@ -1,0 +1,1 @@
+/* Empty: libbcc includes it; nothing here needs ilog2 and friends. */

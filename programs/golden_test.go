@@ -1,0 +1,32 @@
+package programs
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the rendered output")
+
+// golden compares got with testdata/<test name>.golden, or rewrites it with -update.
+func golden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test ./programs -run %s -update): %v", t.Name(), err)
+	}
+	if got != string(want) {
+		t.Errorf("rendered text differs from %s (rerun with -update and review the diff):\n%s", path, got)
+	}
+}

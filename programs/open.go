@@ -1,0 +1,186 @@
+package programs
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+//go:embed open.c.tmpl
+var openSource string
+
+var openTemplate = parse("open.c.tmpl", openSource)
+
+// Output selects how a program hands events to user space.
+type Output string
+
+const (
+	OutputPerf      Output = "perf"       // BPF_PERF_OUTPUT, decoded from the C struct
+	OutputTracePipe Output = "trace-pipe" // bpf_trace_printk lines read from trace_pipe
+)
+
+// AnyUID disables the uid filter.
+const AnyUID = -1
+
+// Kernel functions the open program can probe, newest first.
+var OpenKprobeFunctions = []string{"do_sys_openat2", "do_sys_open"}
+
+// Names of the open program's BPF functions, for loading and attaching.
+const (
+	OpenKprobeEntry  = "open_kprobe_entry"
+	OpenKprobeReturn = "open_kprobe_return"
+	OpenEventsTable  = "open_events"
+)
+
+// OpenSyscalls says which syscalls tracepoint pairs (sys_enter_X/sys_exit_X) to render.
+type OpenSyscalls struct {
+	Open, Openat, Openat2 bool
+}
+
+// Names returns the syscall names that are set, in a fixed order.
+func (s OpenSyscalls) Names() []string {
+	var names []string
+	for _, n := range []struct {
+		on   bool
+		name string
+	}{{s.Open, "open"}, {s.Openat, "openat"}, {s.Openat2, "openat2"}} {
+		if n.on {
+			names = append(names, n.name)
+		}
+	}
+	return names
+}
+
+// OpenOptions fills open.c.tmpl. Every field renders to code or to nothing.
+type OpenOptions struct {
+	PID        uint32 // tgid to trace; 0 traces all
+	TID        uint32 // thread to trace; 0 traces all
+	UID        int64  // uid to trace; AnyUID traces all
+	FailedOnly bool   // only calls that returned an error
+
+	Kprobe      string       // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
+	Tracepoints OpenSyscalls // syscall tracepoints to render
+
+	Output Output
+	Tag    string // trace-pipe output: hex marker that starts every line we print
+}
+
+var hexTag = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
+
+// Validate checks what Render would otherwise paste into C.
+func (o OpenOptions) Validate() error {
+	if o.UID < AnyUID || o.UID > 0xfffffffe {
+		return fmt.Errorf("uid %d out of range", o.UID)
+	}
+	if o.Kprobe != "" && !slices.Contains(OpenKprobeFunctions, o.Kprobe) {
+		return fmt.Errorf("kprobe function %q is not one of %s", o.Kprobe, strings.Join(OpenKprobeFunctions, ", "))
+	}
+	if o.Kprobe == "" && len(o.Tracepoints.Names()) == 0 {
+		return fmt.Errorf("nothing to attach: no kprobe function and no tracepoints")
+	}
+	switch o.Output {
+	case OutputPerf:
+	case OutputTracePipe:
+		if !hexTag.MatchString(o.Tag) {
+			return fmt.Errorf("trace-pipe tag %q must be 1-16 lowercase hex digits", o.Tag)
+		}
+	default:
+		return fmt.Errorf("unknown output %q", o.Output)
+	}
+	return nil
+}
+
+// RenderOpen returns the C text of the open program for o.
+func RenderOpen(o OpenOptions) (string, error) {
+	if err := o.Validate(); err != nil {
+		return "", err
+	}
+	return render(openTemplate, o)
+}
+
+// OpenEventSize is the size of struct open_event; open.c.tmpl states it too
+// and the C compiler checks it there.
+const OpenEventSize = 304
+
+// OpenEvent mirrors struct open_event in open.c.tmpl.
+type OpenEvent struct {
+	TsNs  uint64
+	PID   uint32
+	TID   uint32
+	UID   uint32
+	Ret   int32 // fd, or -errno
+	Flags int32
+	Mode  uint32
+	Comm  [16]byte
+	Path  [256]byte
+}
+
+// DecodeOpenEvent fills ev from a raw perf sample without reflection or allocation.
+func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
+	if len(b) < OpenEventSize {
+		return fmt.Errorf("open event: %d bytes, want %d", len(b), OpenEventSize)
+	}
+	le := binary.LittleEndian
+	ev.TsNs = le.Uint64(b[0:])
+	ev.PID = le.Uint32(b[8:])
+	ev.TID = le.Uint32(b[12:])
+	ev.UID = le.Uint32(b[16:])
+	ev.Ret = int32(le.Uint32(b[20:]))
+	ev.Flags = int32(le.Uint32(b[24:]))
+	ev.Mode = le.Uint32(b[28:])
+	copy(ev.Comm[:], b[32:48])
+	copy(ev.Path[:], b[48:OpenEventSize])
+	return nil
+}
+
+// CommString and PathString return the NUL-terminated strings.
+func (ev *OpenEvent) CommString() string { return cString(ev.Comm[:]) }
+func (ev *OpenEvent) PathString() string { return cString(ev.Path[:]) }
+
+// FD returns the file descriptor, or -1 when the call failed.
+func (ev *OpenEvent) FD() int32 {
+	if ev.Ret < 0 {
+		return -1
+	}
+	return ev.Ret
+}
+
+// Errno returns the error number, or 0 when the call succeeded.
+func (ev *OpenEvent) Errno() int32 {
+	if ev.Ret < 0 {
+		return -ev.Ret
+	}
+	return 0
+}
+
+// ParseOpenMessage decodes the message the trace-pipe variant prints:
+// "<tag> <pid> <ret> <path>". ok is false for other writers' lines.
+// The caller fills what the trace_pipe line header carries (comm, tid, time).
+func ParseOpenMessage(tag, msg string, ev *OpenEvent) (ok bool, err error) {
+	rest, found := strings.CutPrefix(msg, tag+" ")
+	if !found {
+		return false, nil
+	}
+	pidText, rest, ok1 := strings.Cut(rest, " ")
+	retText, path, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 {
+		return true, fmt.Errorf("open trace line %q: want \"<tag> <pid> <ret> <path>\"", msg)
+	}
+	pid, err := strconv.ParseUint(pidText, 10, 32)
+	if err != nil {
+		return true, fmt.Errorf("open trace line %q: pid: %w", msg, err)
+	}
+	ret, err := strconv.ParseInt(retText, 10, 32)
+	if err != nil {
+		return true, fmt.Errorf("open trace line %q: ret: %w", msg, err)
+	}
+	ev.PID = uint32(pid)
+	ev.Ret = int32(ret)
+	ev.Path = [256]byte{}
+	copy(ev.Path[:len(ev.Path)-1], path)
+	return true, nil
+}
