@@ -32,6 +32,11 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
+// helpWithExamples ends a command's help with its examples, as bcc tools do.
+func helpWithExamples(examples string) string {
+	return cli.CommandHelpTemplate + "\nEXAMPLES:\n   " + examples + "\n"
+}
+
 // usageError marks errors in how gosnoop was called; they exit with 2.
 type usageError struct{ err error }
 

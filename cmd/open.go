@@ -22,39 +22,37 @@ var openCommand = &cli.Command{
 	Name:      "open",
 	Usage:     "trace open(2), openat(2) and openat2(2) calls (opensnoop)",
 	UsageText: "gosnoop open [options]",
-	Description: `Prints one line per open call with its result: the fd, or the errno of a
-failed call. Attaches kprobes on the kernel's do_sys_open family where it can,
-and the syscalls tracepoints where it cannot.
-
-Examples:
-   gosnoop open                  # trace all open() calls
-   gosnoop open -T               # include timestamps
-   gosnoop open -U               # include UID
-   gosnoop open -x               # only failed opens
-   gosnoop open -p 181           # only PID 181
-   gosnoop open -t 123           # only TID 123
-   gosnoop open -u 1000          # only UID 1000
-   gosnoop open -d 10            # trace for 10 seconds only
-   gosnoop open -n main          # only process names containing "main"
-   gosnoop open -e               # show extended fields (flags, mode)
-   gosnoop open --json           # one JSON object per line
+	Description: "Prints one line per open call with its result: the fd, or the errno of a\n" +
+		"failed call. Attaches kprobes on the kernel's do_sys_open family where it can,\n" +
+		"and the syscalls tracepoints where it cannot.",
+	CustomHelpTemplate: helpWithExamples(`gosnoop open                      # trace all open() calls
+   gosnoop open -T                   # include timestamps
+   gosnoop open -U                   # include UID
+   gosnoop open -x                   # only failed opens
+   gosnoop open -p 181               # only PID 181
+   gosnoop open -t 123               # only TID 123
+   gosnoop open -u 1000              # only UID 1000
+   gosnoop open -d 10                # trace for 10 seconds only
+   gosnoop open -n main              # only process names containing "main"
+   gosnoop open -e                   # show extended fields (flags, mode)
+   gosnoop open --json               # one JSON object per line
    gosnoop open --output trace-pipe  # read bpf_trace_printk lines instead of perf events
    gosnoop open --attach tracepoint  # skip kprobes
-   gosnoop open --ebpf           # print the generated C and exit`,
+   gosnoop open --ebpf               # print the generated C and exit`),
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace this process id only"},
-		&cli.StringFlag{Name: "tid", Aliases: []string{"t"}, Usage: "trace this thread id only"},
-		&cli.StringFlag{Name: "uid", Aliases: []string{"u"}, Usage: "trace this user id only"},
+		&cli.StringFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace process `PID` only"},
+		&cli.StringFlag{Name: "tid", Aliases: []string{"t"}, Usage: "trace thread `TID` only"},
+		&cli.StringFlag{Name: "uid", Aliases: []string{"u"}, Usage: "trace user `UID` only"},
 		&cli.BoolFlag{Name: "failed", Aliases: []string{"x"}, Usage: "only show failed opens"},
 		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "only show process names containing `TEXT`"},
 		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "include a timestamp column (seconds since the first event)"},
 		&cli.BoolFlag{Name: "print-uid", Aliases: []string{"U"}, Usage: "include a UID column"},
 		&cli.BoolFlag{Name: "extended-fields", Aliases: []string{"e"}, Usage: "include the open flags and mode (octal)"},
 		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
-		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in pages (a power of two)"},
+		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in `PAGES` (a power of two)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
-		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: auto, kprobe or tracepoint"},
-		&cli.StringFlag{Name: "output", Value: "perf", Usage: "how events reach user space: perf or trace-pipe"},
+		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: `MODE` is auto, kprobe or tracepoint"},
+		&cli.StringFlag{Name: "output", Value: "perf", Usage: "how events reach user space: `OUTPUT` is perf or trace-pipe"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers and attach path were chosen, and why"},
 		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
 	},

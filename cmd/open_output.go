@@ -76,8 +76,6 @@ func readOpenTracePipe(ctx context.Context, traceDir string, cfg openConfig, p *
 		}
 		ev.TID = uint32(l.PID)
 		ev.TsNs = uint64(l.Timestamp * 1e9)
-		ev.Comm = [16]byte{}
-		copy(ev.Comm[:15], l.Task)
 		p.print(&ev)
 		return p.flush()
 	})

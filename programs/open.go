@@ -158,28 +158,26 @@ func (ev *OpenEvent) Errno() int32 {
 }
 
 // ParseOpenMessage decodes the message the trace-pipe variant prints:
-// "<tag> <pid> <ret> <path>". ok is false for other writers' lines.
-// The caller fills what the trace_pipe line header carries (comm, tid, time).
+// "<tag> <pid<<32|uint32(ret)> <comm>\t<path>". ok is false for other
+// writers' lines. The caller fills what the trace_pipe line header carries.
 func ParseOpenMessage(tag, msg string, ev *OpenEvent) (ok bool, err error) {
 	rest, found := strings.CutPrefix(msg, tag+" ")
 	if !found {
 		return false, nil
 	}
-	pidText, rest, ok1 := strings.Cut(rest, " ")
-	retText, path, ok2 := strings.Cut(rest, " ")
+	packed, rest, ok1 := strings.Cut(rest, " ")
+	comm, path, ok2 := strings.Cut(rest, "\t")
 	if !ok1 || !ok2 {
-		return true, fmt.Errorf("open trace line %q: want \"<tag> <pid> <ret> <path>\"", msg)
+		return true, fmt.Errorf("open trace line %q: want \"<tag> <pid,ret> <comm>\\t<path>\"", msg)
 	}
-	pid, err := strconv.ParseUint(pidText, 10, 32)
+	pidRet, err := strconv.ParseUint(packed, 10, 64)
 	if err != nil {
-		return true, fmt.Errorf("open trace line %q: pid: %w", msg, err)
+		return true, fmt.Errorf("open trace line %q: pid,ret: %w", msg, err)
 	}
-	ret, err := strconv.ParseInt(retText, 10, 32)
-	if err != nil {
-		return true, fmt.Errorf("open trace line %q: ret: %w", msg, err)
-	}
-	ev.PID = uint32(pid)
-	ev.Ret = int32(ret)
+	ev.PID = uint32(pidRet >> 32)
+	ev.Ret = int32(uint32(pidRet))
+	ev.Comm = [16]byte{}
+	copy(ev.Comm[:len(ev.Comm)-1], comm)
 	ev.Path = [256]byte{}
 	copy(ev.Path[:len(ev.Path)-1], path)
 	return true, nil

@@ -3,6 +3,7 @@ package programs
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/rand"
 	"regexp"
 	"strconv"
@@ -134,26 +135,29 @@ func TestOpenEventAccessors(t *testing.T) {
 
 func TestParseOpenMessage(t *testing.T) {
 	var ev OpenEvent
-	ok, err := ParseOpenMessage("5eed", "5eed 42 -2 /no such/file", &ev)
+	ret := int32(-2)
+	packed := uint64(42)<<32 | uint64(uint32(ret))
+	msg := fmt.Sprintf("5eed %d Web Content\t/no such/file", packed)
+	ok, err := ParseOpenMessage("5eed", msg, &ev)
 	if !ok || err != nil {
 		t.Fatalf("ok %v err %v", ok, err)
 	}
-	if ev.PID != 42 || ev.Ret != -2 || ev.PathString() != "/no such/file" {
-		t.Errorf("got pid %d ret %d path %q", ev.PID, ev.Ret, ev.PathString())
+	if ev.PID != 42 || ev.Ret != -2 || ev.CommString() != "Web Content" || ev.PathString() != "/no such/file" {
+		t.Errorf("got pid %d ret %d comm %q path %q", ev.PID, ev.Ret, ev.CommString(), ev.PathString())
 	}
 	if ok, _ := ParseOpenMessage("5eed", "Hello, World!", &ev); ok {
 		t.Error("another writer's line was taken as ours")
 	}
-	if ok, _ := ParseOpenMessage("5eed", "5eedf 1 2 /x", &ev); ok {
+	if ok, _ := ParseOpenMessage("5eed", "5eedf 1 cat\t/x", &ev); ok {
 		t.Error("a longer tag was taken as ours")
 	}
-	for _, bad := range []string{"5eed 42", "5eed x 3 /a", "5eed 1 y /a", "5eed 1 99999999999 /a"} {
+	for _, bad := range []string{"5eed 42", "5eed 42 cat /no-tab", "5eed x cat\t/a", "5eed 99999999999999999999 cat\t/a"} {
 		if ok, err := ParseOpenMessage("5eed", bad, &ev); !ok || err == nil {
 			t.Errorf("%q: ok %v err %v, want ours with an error", bad, ok, err)
 		}
 	}
 	long := strings.Repeat("a", 400)
-	if _, err := ParseOpenMessage("5eed", "5eed 1 3 "+long, &ev); err != nil || len(ev.PathString()) != 255 {
-		t.Errorf("long path: err %v, kept %d bytes", err, len(ev.PathString()))
+	if _, err := ParseOpenMessage("5eed", "5eed 3 "+long+"\t"+long, &ev); err != nil || len(ev.PathString()) != 255 || len(ev.CommString()) != 15 {
+		t.Errorf("long fields: err %v, kept %d and %d bytes", err, len(ev.CommString()), len(ev.PathString()))
 	}
 }

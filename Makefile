@@ -1,0 +1,24 @@
+# The two commands a new machine needs: `make run` and `make test` (as root).
+GO ?= go
+ARGS ?=
+
+.PHONY: setup build run test vet clean
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	PATH="$$PATH:/usr/local/go/bin" $(GO) build -o gosnoop .
+
+# make run ARGS="-x -T"
+run: build
+	./gosnoop open $(ARGS)
+
+# Packages run one at a time: the end-to-end tests trace the whole system,
+# and trace_pipe has a single reader.
+test: setup
+	PATH="$$PATH:/usr/local/go/bin" $(GO) vet ./...
+	PATH="$$PATH:/usr/local/go/bin" $(GO) test -p 1 -count=1 ./...
+
+clean:
+	rm -f gosnoop

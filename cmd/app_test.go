@@ -1,0 +1,76 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// run runs the app in-process and returns its exit code and output.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	app := NewApp(&out, &errOut)
+	err := app.RunContext(context.Background(), append([]string{"gosnoop"}, args...))
+	code = ExitCode(err, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// gosnoopBinary is built once by TestMain for tests that need a process of
+// its own: signals, credentials, exit codes.
+var gosnoopBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gosnoop-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o755) // tests run the binary as nobody too
+	gosnoopBinary = filepath.Join(dir, "gosnoop")
+	build := exec.Command("go", "build", "-o", gosnoopBinary, "..")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.Stderr.WriteString("building gosnoop for the tests failed\n")
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := run(t, "frobnicate")
+	if code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestHelpListsOpen(t *testing.T) {
+	code, stdout, _ := run(t, "--help")
+	if code != 0 || !strings.Contains(stdout, "open") {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+}
