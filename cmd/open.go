@@ -1,18 +1,13 @@
 package cmd
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os/signal"
-	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
@@ -118,10 +113,8 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 		}
 		cfg.prog.UID = int64(uid)
 	}
-	switch cfg.attach {
-	case "auto", "kprobe", "tracepoint":
-	default:
-		return cfg, usageErrorf("--attach must be auto, kprobe or tracepoint, not %q", cfg.attach)
+	if cfg.attach, err = parseAttachMode(cfg.attach); err != nil {
+		return cfg, err
 	}
 	switch cfg.prog.Output {
 	case programs.OutputPerf:
@@ -136,33 +129,10 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 	if cfg.pages < 1 || cfg.pages > 16384 || cfg.pages&(cfg.pages-1) != 0 {
 		return cfg, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", cfg.pages)
 	}
-	if c.IsSet("duration") {
-		if cfg.duration, err = parseDuration(c.String("duration")); err != nil {
-			return cfg, err
-		}
+	if cfg.duration, err = optionalDuration(c); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
-}
-
-// parseID parses a decimal id in [lo, hi].
-func parseID(flag, s string, lo, hi uint64) (uint32, error) {
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || v < lo || v > hi {
-		return 0, usageErrorf("%s must be a number from %d to %d, not %q", flag, lo, hi, s)
-	}
-	return uint32(v), nil
-}
-
-// parseDuration takes whole seconds, as bcc's -d does, or a Go duration.
-func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if secs, serr := strconv.ParseUint(s, 10, 32); serr == nil {
-		d, err = time.Duration(secs)*time.Second, nil
-	}
-	if err != nil || d <= 0 {
-		return 0, usageErrorf("--duration must be a positive number of seconds or a duration such as 1m30s, not %q", s)
-	}
-	return d, nil
 }
 
 func runOpen(c *cli.Context) error {
@@ -171,11 +141,7 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
-	logf := func(format string, args ...any) {
-		if cfg.verbose {
-			fmt.Fprintf(stderr, "gosnoop: "+format+"\n", args...)
-		}
-	}
+	logf := verboseLogger(stderr, cfg.verbose)
 	if cfg.prog.Output == programs.OutputTracePipe {
 		cfg.prog.Tag = newTag()
 	}
@@ -205,25 +171,19 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	defer func() { m.Close() }()
-	if m, err = attachOpen(m, &cfg, logf); err != nil {
+	withoutKprobes := func() (*bcc.Module, error) {
+		cfg.prog.Kprobe = ""
+		return compileOpen(cfg, io.Discard, logf)
+	}
+	if m, err = attachPlanned(m, openAttachPlan(cfg.prog), withoutKprobes, logf); err != nil {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := traceContext(c.Context, cfg.duration)
 	defer stop()
-	if cfg.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cfg.duration)
-		defer cancel()
-	}
-
 	p := newOpenPrinter(c.App.Writer, cfg)
 	p.header()
-	if cfg.duration > 0 {
-		fmt.Fprintf(stderr, "Tracing open() calls for %s... Hit Ctrl-C to end.\n", cfg.duration)
-	} else {
-		fmt.Fprintln(stderr, "Tracing open() calls... Hit Ctrl-C to end.")
-	}
+	printStartLine(stderr, "open() calls", cfg.duration)
 
 	var lost uint64
 	if cfg.prog.Output == programs.OutputPerf {
@@ -236,15 +196,4 @@ func runOpen(c *cli.Context) error {
 	}
 	fmt.Fprintf(stderr, "gosnoop: %d events, %d lost\n", p.events, lost)
 	return err
-}
-
-// newTag returns the random marker that tells our trace_pipe lines from
-// every other writer's, including another gosnoop's.
-func newTag() string {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		// Only another gosnoop started in the same nanosecond could collide.
-		return strconv.FormatInt(time.Now().UnixNano()&0xffffffff, 16)
-	}
-	return hex.EncodeToString(b[:])
 }

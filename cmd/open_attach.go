@@ -3,11 +3,9 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
-	"github.com/gosnoop/gosnoop/internal/kheaders"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
@@ -77,63 +75,21 @@ func compileOpen(cfg openConfig, stderr io.Writer, logf func(string, ...any)) (*
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	m, err := bcc.Compile(src, bcc.CompileOptions{})
-	if err != nil {
-		return nil, err
-	}
-	noteHeaders(m.Headers, stderr, logf)
-	logf("compiled in %v", time.Since(start).Round(time.Millisecond))
-	if m.Warnings != "" {
-		logf("libbcc said while compiling:\n%s", m.Warnings)
-	}
-	return m, nil
+	return compileProgram(src, bcc.CompileOptions{}, stderr, logf)
 }
 
-// noteHeaders says once on stderr when the minimal header tree is in use.
-func noteHeaders(h kheaders.Source, stderr io.Writer, logf func(string, ...any)) {
-	if h.Kind == kheaders.Minimal {
-		fmt.Fprintf(stderr, "gosnoop: no kernel headers for %s; using gosnoop's minimal header tree (for real ones: %s)\n",
-			kheaders.Release(), kheaders.InstallHint())
-		return
-	}
-	logf("kernel headers: %s (%s)", h.Dir, h.Kind)
-}
-
-// attachOpen attaches the planned probes. Under auto, a kprobe that does not
-// attach falls back to the tracepoints; should the kretprobe have attached
-// before the kprobe failed, the module is rebuilt without kprobes so no
-// half-attached pair is left behind.
-func attachOpen(m *bcc.Module, cfg *openConfig, logf func(string, ...any)) (*bcc.Module, error) {
-	if fn := cfg.prog.Kprobe; fn != "" {
-		err := m.AttachKretprobe(fn, programs.OpenKprobeReturn)
-		if err == nil {
-			err = m.AttachKprobe(fn, programs.OpenKprobeEntry)
-		}
-		if err == nil {
-			logf("attached kprobe and kretprobe to %s", fn)
-			return m, nil
-		}
-		if cfg.attach == "kprobe" || len(cfg.prog.Tracepoints.Names()) == 0 {
-			return m, err
-		}
-		logf("falling back to tracepoints: %v", err)
-		if len(m.Attached()) > 0 {
-			m.Close()
-			cfg.prog.Kprobe = ""
-			var cerr error
-			if m, cerr = compileOpen(*cfg, io.Discard, logf); cerr != nil {
-				return m, cerr
-			}
+// openAttachPlan lists the open program's probes: the kretprobe before the
+// kprobe, so an entry never waits in the map for a return that is not traced.
+func openAttachPlan(o programs.OpenOptions) attachPlan {
+	var plan attachPlan
+	if o.Kprobe != "" {
+		plan.kprobes = []kprobeSpec{
+			{fn: o.Kprobe, prog: programs.OpenKprobeReturn, ret: true},
+			{fn: o.Kprobe, prog: programs.OpenKprobeEntry},
 		}
 	}
-	for _, name := range cfg.prog.Tracepoints.Names() {
-		for _, ev := range []string{"sys_enter_" + name, "sys_exit_" + name} {
-			if err := m.AttachTracepoint("syscalls", ev); err != nil {
-				return m, err
-			}
-		}
+	for _, name := range o.Tracepoints.Names() {
+		plan.tracepoints = append(plan.tracepoints, "sys_enter_"+name, "sys_exit_"+name)
 	}
-	logf("attached tracepoints %v", m.Attached())
-	return m, nil
+	return plan
 }

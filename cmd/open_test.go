@@ -336,12 +336,12 @@ func TestOpenAttachChoice(t *testing.T) {
 	tr.stop(t)
 	stderr := tr.stderr.String()
 	if kprobesOK {
-		if !strings.Contains(stderr, "attached kprobe and kretprobe") {
+		if !strings.Contains(stderr, "attached [kretprobe:do_sys_open") {
 			t.Errorf("kprobes available (%s) but auto did not use them:\n%s", reason, stderr)
 		}
 		return
 	}
-	if !strings.Contains(stderr, "not using kprobes") || !strings.Contains(stderr, "attached tracepoints") {
+	if !strings.Contains(stderr, "not using kprobes") || !strings.Contains(stderr, "attached [tracepoint:syscalls:sys_enter_openat") {
 		t.Errorf("auto did not explain its fallback to tracepoints:\n%s", stderr)
 	}
 

@@ -1,0 +1,147 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/caps"
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+	"github.com/gosnoop/gosnoop/programs"
+)
+
+var helloCommand = &cli.Command{
+	Name:      "hello",
+	Usage:     "print Hello, World! on every clone (bcc's hello world, through trace_pipe)",
+	UsageText: "gosnoop hello [options]",
+	Description: "Attaches a program calling bpf_trace_printk(\"Hello, World!\") to the clone and\n" +
+		"clone3 syscalls (kprobes where they attach, sys_enter tracepoints otherwise)\n" +
+		"and prints the lines it writes to trace_pipe, skipping everyone else's.",
+	CustomHelpTemplate: helpWithExamples(`gosnoop hello                     # a line for every new process or thread
+   gosnoop hello -d 5                # for five seconds
+   gosnoop hello --ebpf              # print the generated C and exit`),
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
+		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: `MODE` is auto, kprobe or tracepoint"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers and attach path were chosen, and why"},
+		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
+	},
+	OnUsageError: onUsageError,
+	Action:       runHello,
+}
+
+func runHello(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErrorf("hello takes no arguments, got %q", c.Args().First())
+	}
+	mode, err := parseAttachMode(c.String("attach"))
+	if err != nil {
+		return err
+	}
+	d, err := optionalDuration(c)
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
+	logf := verboseLogger(stderr, c.Bool("verbose"))
+	opts := programs.HelloOptions{Tag: newTag()}
+
+	if c.Bool("ebpf") {
+		opts.Kprobe = mode != "tracepoint"
+		if mode != "kprobe" {
+			opts.Tracepoints = programs.HelloSyscalls
+		}
+		src, err := programs.RenderHello(opts)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(c.App.Writer, src)
+		return err
+	}
+
+	if err := caps.Check("gosnoop hello"); err != nil {
+		return err
+	}
+	traceDir, err := tracefs.Dir()
+	if err != nil {
+		return err
+	}
+	var plan attachPlan
+	if mode != "tracepoint" {
+		ok, reason := kernel.Kprobes(traceDir)
+		if ok || mode == "kprobe" {
+			for _, sc := range programs.HelloSyscalls {
+				fn, err := kernel.SyscallFunction(sc)
+				if err != nil {
+					logf("no kprobe for %s: %v", sc, err)
+					continue
+				}
+				plan.kprobes = append(plan.kprobes, kprobeSpec{fn: fn, prog: programs.HelloKprobe})
+			}
+			opts.Kprobe = len(plan.kprobes) > 0
+		} else {
+			logf("not using kprobes: %s", reason)
+		}
+		if mode == "kprobe" && !opts.Kprobe {
+			return fmt.Errorf("--attach kprobe: no clone syscall function in /proc/kallsyms")
+		}
+	}
+	if mode != "kprobe" {
+		for _, sc := range programs.HelloSyscalls {
+			if tracefs.HasEvent(traceDir, "syscalls", "sys_enter_"+sc) {
+				opts.Tracepoints = append(opts.Tracepoints, sc)
+				plan.tracepoints = append(plan.tracepoints, "sys_enter_"+sc)
+			}
+		}
+	}
+	if !opts.Kprobe && len(opts.Tracepoints) == 0 {
+		return fmt.Errorf("no way to trace clone(): kprobes unavailable and no clone tracepoints in %s/events/syscalls", traceDir)
+	}
+
+	compile := func() (*bcc.Module, error) {
+		src, err := programs.RenderHello(opts)
+		if err != nil {
+			return nil, err
+		}
+		return compileProgram(src, bcc.CompileOptions{}, stderr, logf)
+	}
+	m, err := compile()
+	if err != nil {
+		return err
+	}
+	defer func() { m.Close() }()
+	withoutKprobes := func() (*bcc.Module, error) {
+		opts.Kprobe = false
+		return compile()
+	}
+	if m, err = attachPlanned(m, plan, withoutKprobes, logf); err != nil {
+		return err
+	}
+
+	pipe, err := tracefs.OpenPipe(traceDir)
+	if err != nil {
+		return err
+	}
+	defer pipe.Close()
+	ctx, stop := traceContext(c.Context, d)
+	defer stop()
+
+	out := c.App.Writer
+	fmt.Fprintf(out, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
+	printStartLine(stderr, "clone() calls", d)
+	var lines uint64
+	err = pipe.Read(ctx, func(l tracefs.Line) error {
+		if l.Function != "bpf_trace_printk" || !programs.ParseHelloMessage(opts.Tag, l.Message) {
+			return nil
+		}
+		lines++
+		_, err := fmt.Fprintf(out, "%-18s %-16s %-6d %s\n", strconv.FormatFloat(l.Timestamp, 'f', 6, 64), l.Task, l.PID, programs.HelloMessage)
+		return err
+	})
+	fmt.Fprintf(stderr, "gosnoop: %d lines, %d lost\n", lines, pipe.Lost())
+	return err
+}

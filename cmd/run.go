@@ -1,0 +1,177 @@
+package cmd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/kheaders"
+)
+
+// What the tracing commands share: a verbose logger, the context that ends a
+// run, the trace_pipe tag, and attaching kprobes with a tracepoint fallback.
+
+// parseID parses a decimal id in [lo, hi].
+func parseID(flag, s string, lo, hi uint64) (uint32, error) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || v < lo || v > hi {
+		return 0, usageErrorf("%s must be a number from %d to %d, not %q", flag, lo, hi, s)
+	}
+	return uint32(v), nil
+}
+
+// parseDuration takes whole seconds, as bcc's -d does, or a Go duration.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if secs, serr := strconv.ParseUint(s, 10, 32); serr == nil {
+		d, err = time.Duration(secs)*time.Second, nil
+	}
+	if err != nil || d <= 0 {
+		return 0, usageErrorf("--duration must be a positive number of seconds or a duration such as 1m30s, not %q", s)
+	}
+	return d, nil
+}
+
+// optionalDuration parses the --duration flag; 0 when it is not given.
+func optionalDuration(c *cli.Context) (time.Duration, error) {
+	if !c.IsSet("duration") {
+		return 0, nil
+	}
+	return parseDuration(c.String("duration"))
+}
+
+// parseAttachMode checks an --attach value.
+func parseAttachMode(s string) (string, error) {
+	switch s {
+	case "auto", "kprobe", "tracepoint":
+		return s, nil
+	}
+	return "", usageErrorf("--attach must be auto, kprobe or tracepoint, not %q", s)
+}
+
+// verboseLogger prints "gosnoop: ..." lines to w when on.
+func verboseLogger(w io.Writer, on bool) func(string, ...any) {
+	return func(format string, args ...any) {
+		if on {
+			fmt.Fprintf(w, "gosnoop: "+format+"\n", args...)
+		}
+	}
+}
+
+// traceContext ends on SIGINT, SIGTERM, or after d when d > 0.
+func traceContext(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
+	if d <= 0 {
+		return ctx, stop
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, func() { cancel(); stop() }
+}
+
+// printStartLine prints bcc's "Tracing ... Hit Ctrl-C to end." line.
+func printStartLine(w io.Writer, what string, d time.Duration) {
+	if d > 0 {
+		fmt.Fprintf(w, "Tracing %s for %s... Hit Ctrl-C to end.\n", what, d)
+		return
+	}
+	fmt.Fprintf(w, "Tracing %s... Hit Ctrl-C to end.\n", what)
+}
+
+// newTag returns the random marker that tells our trace_pipe lines from
+// every other writer's, including another gosnoop's.
+func newTag() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// Only another gosnoop started in the same nanosecond could collide.
+		return strconv.FormatInt(time.Now().UnixNano()&0xffffffff, 16)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// compileProgram compiles src, noting the headers in use and the compile time.
+func compileProgram(src string, opts bcc.CompileOptions, stderr io.Writer, logf func(string, ...any)) (*bcc.Module, error) {
+	start := time.Now()
+	m, err := bcc.Compile(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	if m.Headers.Kind == kheaders.Minimal {
+		fmt.Fprintf(stderr, "gosnoop: no kernel headers for %s; using gosnoop's minimal header tree (for real ones: %s)\n",
+			kheaders.Release(), kheaders.InstallHint())
+	} else {
+		logf("kernel headers: %s (%s)", m.Headers.Dir, m.Headers.Kind)
+	}
+	logf("compiled in %v", time.Since(start).Round(time.Millisecond))
+	if m.Warnings != "" {
+		logf("libbcc said while compiling:\n%s", m.Warnings)
+	}
+	return m, nil
+}
+
+// kprobeSpec is one kprobe or kretprobe of a program.
+type kprobeSpec struct {
+	fn, prog string
+	ret      bool
+}
+
+// attachPlan is what a program can attach: kprobes, and the syscall
+// tracepoints that stand in for them where kprobes do not attach.
+type attachPlan struct {
+	kprobes     []kprobeSpec
+	tracepoints []string // events of the syscalls category
+}
+
+// attachPlanned attaches the plan's kprobes, in order, and falls back to its
+// tracepoints when one fails and there are tracepoints to fall back to.
+// Should some kprobes have attached before one failed, the module is rebuilt
+// by withoutKprobes so no half-attached set is left behind.
+func attachPlanned(m *bcc.Module, plan attachPlan, withoutKprobes func() (*bcc.Module, error), logf func(string, ...any)) (*bcc.Module, error) {
+	if len(plan.kprobes) > 0 {
+		err := attachKprobes(m, plan.kprobes)
+		if err == nil {
+			logf("attached %v", m.Attached())
+			return m, nil
+		}
+		if len(plan.tracepoints) == 0 {
+			return m, err
+		}
+		logf("falling back to tracepoints: %v", err)
+		if len(m.Attached()) > 0 {
+			m.Close()
+			if m, err = withoutKprobes(); err != nil {
+				return m, err
+			}
+		}
+	}
+	for _, ev := range plan.tracepoints {
+		if err := m.AttachTracepoint("syscalls", ev); err != nil {
+			return m, err
+		}
+	}
+	logf("attached %v", m.Attached())
+	return m, nil
+}
+
+func attachKprobes(m *bcc.Module, kprobes []kprobeSpec) error {
+	for _, k := range kprobes {
+		var err error
+		if k.ret {
+			err = m.AttachKretprobe(k.fn, k.prog)
+		} else {
+			err = m.AttachKprobe(k.fn, k.prog)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

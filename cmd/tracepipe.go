@@ -1,0 +1,106 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+)
+
+var tracePipeCommand = &cli.Command{
+	Name:      "trace-pipe",
+	Usage:     "read and decode trace_pipe, whoever writes to it",
+	UsageText: "gosnoop trace-pipe [options]",
+	Description: "Prints every trace_pipe line parsed into its fields: time, task, pid, cpu,\n" +
+		"flags, event and message. Reading consumes the lines: trace_pipe has one reader.",
+	CustomHelpTemplate: helpWithExamples(`gosnoop trace-pipe                   # everything: bpf_trace_printk, trace_marker, kprobe_events ...
+   gosnoop trace-pipe --grep Hello      # only messages containing "Hello"
+   gosnoop trace-pipe --json -d 10      # JSON lines for ten seconds`),
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "grep", Aliases: []string{"g"}, Usage: "only lines whose message contains `TEXT`"},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line"},
+		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
+	},
+	OnUsageError: onUsageError,
+	Action:       runTracePipe,
+}
+
+func runTracePipe(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErrorf("trace-pipe takes no arguments, got %q (use --grep to filter)", c.Args().First())
+	}
+	d, err := optionalDuration(c)
+	if err != nil {
+		return err
+	}
+	grep, asJSON := c.String("grep"), c.Bool("json")
+	dir, err := tracefs.Dir()
+	if err != nil {
+		return err
+	}
+	pipe, err := tracefs.OpenPipe(dir)
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w (trace_pipe is readable by root only; try: sudo gosnoop trace-pipe)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer pipe.Close()
+	if grep != "" {
+		pipe.Keep = func(raw string) bool { return strings.Contains(raw, grep) }
+	}
+	ctx, stop := traceContext(c.Context, d)
+	defer stop()
+
+	w := bufio.NewWriter(c.App.Writer)
+	defer w.Flush()
+	if !asJSON {
+		fmt.Fprintf(w, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
+	}
+	fmt.Fprintf(c.App.ErrWriter, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
+	var lines uint64
+	var buf []byte
+	err = pipe.Read(ctx, func(l tracefs.Line) error {
+		if grep != "" && !strings.Contains(l.Message, grep) {
+			return nil
+		}
+		lines++
+		if asJSON {
+			buf = appendTraceLineJSON(buf[:0], l)
+		} else {
+			buf = fmt.Appendf(buf[:0], "%-14s %-16s %-7d %-3d %-5s %s: %s\n",
+				strconv.FormatFloat(l.Timestamp, 'f', 6, 64), l.Task, l.PID, l.CPU, l.Flags, l.Function, l.Message)
+		}
+		w.Write(buf)
+		return w.Flush()
+	})
+	fmt.Fprintf(c.App.ErrWriter, "gosnoop: %d lines, %d lost\n", lines, pipe.Lost())
+	return err
+}
+
+// appendTraceLineJSON writes every field of l, always, in a fixed order.
+func appendTraceLineJSON(b []byte, l tracefs.Line) []byte {
+	b = append(b, `{"timestamp":`...)
+	b = strconv.AppendFloat(b, l.Timestamp, 'f', -1, 64)
+	b = append(b, `,"task":`...)
+	b = appendJSONString(b, []byte(l.Task))
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(l.PID), 10)
+	b = append(b, `,"tgid":`...)
+	b = strconv.AppendInt(b, int64(l.TGID), 10)
+	b = append(b, `,"cpu":`...)
+	b = strconv.AppendInt(b, int64(l.CPU), 10)
+	b = append(b, `,"flags":`...)
+	b = appendJSONString(b, []byte(l.Flags))
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, []byte(l.Function))
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, []byte(l.Message))
+	return append(b, "}\n"...)
+}

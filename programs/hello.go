@@ -1,0 +1,51 @@
+package programs
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+//go:embed hello.c.tmpl
+var helloSource string
+
+var helloTemplate = parse("hello.c.tmpl", helloSource)
+
+// HelloKprobe is the BPF function attached to each clone syscall function.
+const HelloKprobe = "hello_kprobe"
+
+// HelloMessage is what every hello line says.
+const HelloMessage = "Hello, World!"
+
+// HelloSyscalls are the syscalls hello probes: fork and threads go through clone,
+// newer runtimes (glibc's pthread_create, Go's os/exec) through clone3.
+var HelloSyscalls = []string{"clone", "clone3"}
+
+// HelloOptions fills hello.c.tmpl.
+type HelloOptions struct {
+	Kprobe      bool     // render the kprobe function (attached to each syscall function)
+	Tracepoints []string // syscalls from HelloSyscalls whose sys_enter tracepoint to probe
+	Tag         string   // hex marker in front of every line
+}
+
+// RenderHello returns the C text of the hello program for o.
+func RenderHello(o HelloOptions) (string, error) {
+	if !hexTag.MatchString(o.Tag) {
+		return "", fmt.Errorf("trace-pipe tag %q must be 1-16 lowercase hex digits", o.Tag)
+	}
+	for _, tp := range o.Tracepoints {
+		if !slices.Contains(HelloSyscalls, tp) {
+			return "", fmt.Errorf("hello: syscall %q is not one of %s", tp, strings.Join(HelloSyscalls, ", "))
+		}
+	}
+	if !o.Kprobe && len(o.Tracepoints) == 0 {
+		return "", fmt.Errorf("hello: nothing to attach")
+	}
+	return render(helloTemplate, o)
+}
+
+// ParseHelloMessage reports whether msg is a line our hello program printed.
+func ParseHelloMessage(tag, msg string) bool {
+	return msg == tag+" "+HelloMessage
+}
