@@ -171,9 +171,24 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	defer func() { m.Close() }()
+
+	// The reader opens before anything attaches, so no event finds it missing.
+	p := newOpenPrinter(c.App.Writer, cfg)
+	var events *openPerfReader
+	if cfg.prog.Output == programs.OutputPerf {
+		if events, err = openOpenPerf(m, cfg, p); err != nil {
+			return err
+		}
+		defer func() { events.close() }()
+	}
 	withoutKprobes := func() (*bcc.Module, error) {
 		cfg.prog.Kprobe = ""
-		return compileOpen(cfg, io.Discard, logf)
+		m2, err := compileOpen(cfg, io.Discard, logf)
+		if err == nil && events != nil {
+			events.close()
+			events, err = openOpenPerf(m2, cfg, p)
+		}
+		return m2, err
 	}
 	if m, err = attachPlanned(m, openAttachPlan(cfg.prog), withoutKprobes, logf); err != nil {
 		return err
@@ -181,13 +196,12 @@ func runOpen(c *cli.Context) error {
 
 	ctx, stop := traceContext(c.Context, cfg.duration)
 	defer stop()
-	p := newOpenPrinter(c.App.Writer, cfg)
 	p.header()
 	printStartLine(stderr, "open() calls", cfg.duration)
 
 	var lost uint64
-	if cfg.prog.Output == programs.OutputPerf {
-		lost, err = readOpenPerf(ctx, m, cfg, p, stderr)
+	if events != nil {
+		lost, err = events.run(ctx, stderr)
 	} else {
 		lost, err = readOpenTracePipe(ctx, traceDir, cfg, p, stderr)
 	}

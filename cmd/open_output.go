@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -23,36 +24,64 @@ const pollInterval = 100 * time.Millisecond
 // traced workload many times over.
 const perfWakeup = 32
 
-func readOpenPerf(ctx context.Context, m *bcc.Module, cfg openConfig, p *openPrinter, stderr io.Writer) (uint64, error) {
+// openPerfReader feeds the open program's perf events to a printer.
+type openPerfReader struct {
+	m          *bcc.Module
+	r          *bcc.PerfReader
+	p          *openPrinter
+	badSamples uint64
+}
+
+func openOpenPerf(m *bcc.Module, cfg openConfig, p *openPrinter) (*openPerfReader, error) {
+	or := &openPerfReader{m: m, p: p}
 	var ev programs.OpenEvent
-	var badSamples uint64
-	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeup}, func(b []byte) {
+	// Wake at most when half the buffer is full, so a small one is not lost waiting.
+	wakeup := max(1, min(perfWakeup, cfg.pages*os.Getpagesize()/(programs.OpenEventSize+8)/2))
+	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: wakeup}, func(b []byte) {
 		if err := programs.DecodeOpenEvent(b, &ev); err != nil {
-			badSamples++
+			or.badSamples++
 			return
 		}
 		p.print(&ev)
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer r.Close()
+	or.r = r
+	return or, nil
+}
 
+// run polls until ctx ends, reporting drops as they are seen, and returns
+// the number of events lost.
+func (or *openPerfReader) run(ctx context.Context, stderr io.Writer) (uint64, error) {
 	var reported uint64
 	for ctx.Err() == nil {
-		r.Poll(pollInterval)
-		if err := p.flush(); err != nil {
-			return r.Lost(), err
+		or.r.Poll(pollInterval)
+		if err := or.p.flush(); err != nil {
+			return or.r.Lost(), err
 		}
-		if lost := r.Lost(); lost != reported {
+		if lost := or.r.Lost(); lost != reported {
 			fmt.Fprintf(stderr, "gosnoop: lost %d events (total %d); try a larger --buffer-pages\n", lost-reported, lost)
 			reported = lost
 		}
 	}
-	if badSamples > 0 {
-		fmt.Fprintf(stderr, "gosnoop: %d samples too short to decode\n", badSamples)
+	if or.badSamples > 0 {
+		fmt.Fprintf(stderr, "gosnoop: %d samples too short to decode\n", or.badSamples)
 	}
-	return r.Lost(), nil
+	// The kernel reports a drop to the reader only once a later event fits;
+	// the program's own count also has the drops of the last moments.
+	lost, err := or.m.ReadCounter(programs.OpenLostTable, 0)
+	if err != nil {
+		return or.r.Lost(), err
+	}
+	return max(lost, or.r.Lost()), nil
+}
+
+func (or *openPerfReader) close() {
+	if or != nil && or.r != nil {
+		or.r.Close()
+		or.r = nil
+	}
 }
 
 func readOpenTracePipe(ctx context.Context, traceDir string, cfg openConfig, p *openPrinter, stderr io.Writer) (uint64, error) {

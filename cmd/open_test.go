@@ -341,7 +341,7 @@ func TestOpenAttachChoice(t *testing.T) {
 		}
 		return
 	}
-	if !strings.Contains(stderr, "not using kprobes") || !strings.Contains(stderr, "attached [tracepoint:syscalls:sys_enter_openat") {
+	if !strings.Contains(stderr, "not using kprobes") || !strings.Contains(stderr, "attached [tracepoint:") || !strings.Contains(stderr, "tracepoint:syscalls:sys_exit_openat") {
 		t.Errorf("auto did not explain its fallback to tracepoints:\n%s", stderr)
 	}
 

@@ -34,6 +34,7 @@ const (
 	OpenKprobeEntry  = "open_kprobe_entry"
 	OpenKprobeReturn = "open_kprobe_return"
 	OpenEventsTable  = "open_events"
+	OpenLostTable    = "open_lost" // BPF_ARRAY: [0] counts events perf had no room for
 )
 
 // OpenSyscalls says which syscalls tracepoint pairs (sys_enter_X/sys_exit_X) to render.

@@ -128,8 +128,16 @@ func captureStdio(f func()) (string, error) {
 			return "", err
 		}
 	}
+	// Restore even if f panics, so the panic message is not lost.
+	restored := false
+	defer func() {
+		if !restored {
+			restoreStdio(saved)
+		}
+	}()
 	f()
 	C.fflush(nil)
+	restored = true
 	if err := restoreStdio(saved); err != nil {
 		return "", err
 	}

@@ -1,6 +1,8 @@
 package bcc
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -17,7 +19,13 @@ func (m *Module) AttachKretprobe(fn, prog string) error {
 	return m.attachKprobe(fn, prog, true)
 }
 
+// errClosed is returned by every method called after Close.
+var errClosed = errors.New("BPF module is closed")
+
 func (m *Module) attachKprobe(fn, prog string, ret bool) error {
+	if m.m == nil {
+		return errClosed
+	}
 	kind := "kprobe"
 	if ret {
 		kind = "kretprobe"
@@ -46,6 +54,9 @@ func (m *Module) attachKprobe(fn, prog string, ret bool) error {
 // LoadKprobe loads prog as a kprobe program without attaching it; it shows
 // the program passes the verifier where kprobes cannot attach.
 func (m *Module) LoadKprobe(prog string) error {
+	if m.m == nil {
+		return errClosed
+	}
 	_, err := m.m.LoadKprobe(prog)
 	if err != nil {
 		return fmt.Errorf("loading kprobe program %s: %w", prog, err)
@@ -56,6 +67,9 @@ func (m *Module) LoadKprobe(prog string) error {
 // AttachTracepoint loads the program TRACEPOINT_PROBE(category, event)
 // defines and attaches it.
 func (m *Module) AttachTracepoint(category, event string) error {
+	if m.m == nil {
+		return errClosed
+	}
 	prog := "tracepoint__" + category + "__" + event
 	fd, err := m.m.LoadTracepoint(prog)
 	if err != nil {
@@ -78,11 +92,35 @@ func (m *Module) Attached() []string { return append([]string(nil), m.attached..
 
 // TableFD returns the file descriptor of the named BPF table.
 func (m *Module) TableFD(name string) (int, error) {
+	if m.m == nil {
+		return -1, errClosed
+	}
 	fd, ok := gobpf.NewTable(m.m.TableId(name), m.m).Config()["fd"].(int)
 	if !ok || fd < 0 {
 		return -1, fmt.Errorf("program has no table %q", name)
 	}
 	return fd, nil
+}
+
+// ReadCounter returns the u64 value at index key of the BPF_ARRAY table name.
+func (m *Module) ReadCounter(name string, key uint32) (uint64, error) {
+	if m.m == nil {
+		return 0, errClosed
+	}
+	t := gobpf.NewTable(m.m.TableId(name), m.m)
+	if fd, ok := t.Config()["fd"].(int); !ok || fd < 0 {
+		return 0, fmt.Errorf("program has no table %q", name)
+	}
+	var k [4]byte
+	binary.LittleEndian.PutUint32(k[:], key)
+	v, err := t.Get(k[:])
+	if err != nil {
+		return 0, fmt.Errorf("reading %s[%d]: %w", name, key, err)
+	}
+	if len(v) < 8 {
+		return 0, fmt.Errorf("reading %s[%d]: value of %d bytes, want 8", name, key, len(v))
+	}
+	return binary.LittleEndian.Uint64(v), nil
 }
 
 // Close detaches every probe and unloads the programs.
