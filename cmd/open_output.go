@@ -24,6 +24,12 @@ const pollInterval = 100 * time.Millisecond
 // traced workload many times over.
 const perfWakeup = 32
 
+// perfWakeupFor bounds the wakeup batch to half of a buffer of pages holding
+// events of eventSize, so a small buffer is not lost waiting for a batch.
+func perfWakeupFor(pages, eventSize int) int {
+	return max(1, min(perfWakeup, pages*os.Getpagesize()/(eventSize+8)/2))
+}
+
 // openPerfReader feeds the open program's perf events to a printer.
 type openPerfReader struct {
 	m          *bcc.Module
@@ -35,9 +41,7 @@ type openPerfReader struct {
 func openOpenPerf(m *bcc.Module, cfg openConfig, p *openPrinter) (*openPerfReader, error) {
 	or := &openPerfReader{m: m, p: p}
 	var ev programs.OpenEvent
-	// Wake at most when half the buffer is full, so a small one is not lost waiting.
-	wakeup := max(1, min(perfWakeup, cfg.pages*os.Getpagesize()/(programs.OpenEventSize+8)/2))
-	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: wakeup}, func(b []byte) {
+	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, programs.OpenEventSize)}, func(b []byte) {
 		if err := programs.DecodeOpenEvent(b, &ev); err != nil {
 			or.badSamples++
 			return

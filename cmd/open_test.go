@@ -213,8 +213,16 @@ func (tr *tracer) waitFor(t *testing.T, path string, pid int) openEvent {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("no event for %s within 10s; stdout:\n%s\nstderr:\n%s", path, tr.stdout.String(), tr.stderr.String())
+	t.Fatalf("no event for %s within 10s; stdout ends:\n%s\nstderr:\n%s", path, tail(tr.stdout.String(), 2000), tr.stderr.String())
 	return openEvent{}
+}
+
+// tail keeps the end of a long output for a failure message.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
 }
 
 // catFile runs cat on path and returns its pid; cat opens path with openat.

@@ -1,0 +1,358 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/caps"
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+	"github.com/gosnoop/gosnoop/programs"
+)
+
+var probeCommand = &cli.Command{
+	Name:      "probe",
+	Usage:     "attach ad-hoc probes written on the command line (like bcc's trace)",
+	UsageText: "gosnoop probe [options] SPEC [SPEC...]",
+	Description: `Each SPEC describes one probe:
+
+   [p|r|t:][category:]function[(signature)] [(predicate)] ["format"[, arg]...]
+
+   p:FUNC    kprobe on a kernel function (the default kind)
+   r:FUNC    kretprobe: when FUNC returns; its value is retval
+   t:CAT:EV  tracepoint; its fields are args->NAME (see
+             /sys/kernel/tracing/events/CAT/EV/format)
+
+A kprobe's arguments are arg1..arg6, or the names its (signature) gives.
+The predicate is a C expression; events for which it is false are dropped in
+the kernel. Up to 6 arguments are C expressions or $pid $tid $uid $cpu $comm;
+add @user to read a string from user memory (syscall tracepoint fields and
+__user parameters are read from user memory anyway). The format takes
+%d %i %u %x %X %c %p %s, with l/ll for 64-bit integers and - 0 width flags;
+it is applied in Go, so no format string reaches the kernel.`,
+	CustomHelpTemplate: helpWithExamples(`gosnoop probe 't:syscalls:sys_enter_openat "%s", args->filename'
+   gosnoop probe 't:syscalls:sys_exit_openat (args->ret < 0) "failed: %d", args->ret'
+   gosnoop probe 'p:do_sys_openat2(int dfd, const char __user *filename) "%s", filename'
+   gosnoop probe 'p:do_sys_openat2 "%s", arg2@user'
+   gosnoop probe 'r:do_sys_openat2 (retval < 0) "failed: %d", retval'
+   gosnoop probe -p 181 -M 10 't:syscalls:sys_enter_read "fd %d, %lu bytes", args->fd, args->count'
+   gosnoop probe --ebpf 't:syscalls:sys_enter_openat "%s", args->filename'   # print the C`),
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace process `PID` only (in the kernel)"},
+		&cli.StringFlag{Name: "uid", Aliases: []string{"u"}, Usage: "trace user `UID` only (in the kernel)"},
+		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "only show process names containing `TEXT`"},
+		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "include a timestamp column (seconds since the first event)"},
+		&cli.StringFlag{Name: "max-events", Aliases: []string{"M"}, Usage: "stop after `N` events"},
+		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
+		&cli.IntFlag{Name: "string-size", Value: programs.DefaultProbeStringSize, Usage: "bytes kept of each %s value"},
+		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in `PAGES` (a power of two)"},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers were chosen and what attached"},
+		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
+	},
+	OnUsageError: onUsageError,
+	Action:       runProbe,
+}
+
+type probeConfig struct {
+	prog      programs.ProbeOptions
+	name      string
+	maxEvents uint64
+	timestamp bool
+	json      bool
+	pages     int
+}
+
+func parseProbeFlags(c *cli.Context) (probeConfig, error) {
+	cfg := probeConfig{
+		prog:      programs.ProbeOptions{UID: programs.AnyUID, StringSize: c.Int("string-size")},
+		name:      c.String("name"),
+		timestamp: c.Bool("timestamp"),
+		json:      c.Bool("json"),
+		pages:     c.Int("buffer-pages"),
+	}
+	if c.NArg() == 0 {
+		return cfg, usageErrorf("probe needs at least one SPEC, e.g. 't:syscalls:sys_enter_openat \"%%s\", args->filename' (see gosnoop probe --help)")
+	}
+	for i, text := range c.Args().Slice() {
+		spec, err := programs.ParseProbeSpec(text)
+		if err != nil {
+			if c.NArg() > 1 {
+				return cfg, usageErrorf("%v (spec %d)", err, i+1)
+			}
+			return cfg, usageError{err}
+		}
+		cfg.prog.Specs = append(cfg.prog.Specs, spec)
+	}
+	var err error
+	if c.IsSet("pid") {
+		if cfg.prog.PID, err = parseID("--pid", c.String("pid"), 1, maxPID); err != nil {
+			return cfg, err
+		}
+	}
+	if c.IsSet("uid") {
+		uid, err := parseID("--uid", c.String("uid"), 0, 0xfffffffe)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.prog.UID = int64(uid)
+	}
+	if c.IsSet("max-events") {
+		n, err := strconv.ParseUint(c.String("max-events"), 10, 64)
+		if err != nil || n == 0 {
+			return cfg, usageErrorf("--max-events must be a positive number, not %q", c.String("max-events"))
+		}
+		cfg.maxEvents = n
+	}
+	if s := cfg.prog.StringSize; s < programs.MinProbeStringSize || s > programs.MaxProbeStringSize {
+		return cfg, usageErrorf("--string-size must be from %d to %d, not %d", programs.MinProbeStringSize, programs.MaxProbeStringSize, s)
+	}
+	if p := cfg.pages; p < 1 || p > 16384 || p&(p-1) != 0 {
+		return cfg, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", p)
+	}
+	return cfg, nil
+}
+
+func runProbe(c *cli.Context) error {
+	cfg, err := parseProbeFlags(c)
+	if err != nil {
+		return err
+	}
+	duration, err := optionalDuration(c)
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
+	logf := verboseLogger(stderr, c.Bool("verbose"))
+	src, err := programs.RenderProbes(cfg.prog)
+	if err != nil {
+		return err
+	}
+	if c.Bool("ebpf") {
+		_, err = io.WriteString(c.App.Writer, src)
+		return err
+	}
+
+	if err := caps.Check("gosnoop probe"); err != nil {
+		return err
+	}
+	traceDir, err := tracefs.Dir()
+	if err != nil {
+		return err
+	}
+	if err := checkProbeTargets(cfg.prog.Specs, traceDir); err != nil {
+		return err
+	}
+	m, err := compileProgram(src, bcc.CompileOptions{}, stderr, logf)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	ctx, stop := traceContext(c.Context, duration)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx) // for --max-events
+	defer cancel()
+
+	p := newProbePrinter(c.App.Writer, cfg)
+	layouts := make([]programs.ProbeLayout, len(cfg.prog.Specs))
+	for i, s := range cfg.prog.Specs {
+		layouts[i] = s.Layout(cfg.prog.StringSize)
+	}
+	var ev programs.ProbeEvent
+	var bad uint64
+	r, err := m.OpenPerf(programs.ProbeEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, maxLayoutSize(layouts))}, func(b []byte) {
+		if ctx.Err() != nil {
+			return
+		}
+		var h programs.ProbeHeader
+		if programs.DecodeProbeHeader(b, &h) != nil || int(h.Probe) >= len(layouts) || layouts[h.Probe].Decode(b, &ev) != nil {
+			bad++
+			return
+		}
+		if p.print(cfg.prog.Specs[h.Probe], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
+			cancel()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	if err := attachProbes(m, cfg.prog.Specs, traceDir); err != nil {
+		return err
+	}
+	logf("attached %v", m.Attached())
+	p.header()
+	printStartLine(stderr, fmt.Sprintf("%d %s", len(cfg.prog.Specs), plural(len(cfg.prog.Specs), "probe")), duration)
+
+	var reported uint64
+	for ctx.Err() == nil {
+		r.Poll(pollInterval)
+		if err := p.w.Flush(); err != nil {
+			return err
+		}
+		if lost := r.Lost(); lost != reported {
+			fmt.Fprintf(stderr, "gosnoop: lost %d events (total %d); try a larger --buffer-pages\n", lost-reported, lost)
+			reported = lost
+		}
+	}
+	if bad > 0 {
+		fmt.Fprintf(stderr, "gosnoop: %d samples could not be decoded\n", bad)
+	}
+	lost, err := m.ReadCounter(programs.ProbeLostTable, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "gosnoop: %d events, %d lost\n", p.events, max(lost, r.Lost()))
+	return nil
+}
+
+// checkProbeTargets makes sure every probe names something that exists,
+// before anything is compiled.
+func checkProbeTargets(specs []*programs.ProbeSpec, traceDir string) error {
+	for _, s := range specs {
+		if s.Kind == programs.Tracepoint {
+			if !tracefs.HasEvent(traceDir, s.Category, s.Function) {
+				return usageErrorf("tracepoint %s:%s does not exist (see %s/available_events)", s.Category, s.Function, traceDir)
+			}
+			continue
+		}
+		if _, err := kernel.FirstFunction([]string{s.Function}); err != nil {
+			return usageErrorf("kernel function %s not found in /proc/kallsyms (it may be inlined or named differently; grep it there)", s.Function)
+		}
+	}
+	return nil
+}
+
+// attachProbes attaches every probe. A kprobe that cannot attach says the
+// kernel's reason and, for a syscall, the tracepoint that sees the same.
+func attachProbes(m *bcc.Module, specs []*programs.ProbeSpec, traceDir string) error {
+	for i, s := range specs {
+		prog := fmt.Sprintf("probe%d", i)
+		var err error
+		switch s.Kind {
+		case programs.Tracepoint:
+			err = m.AttachTracepoint(s.Category, s.Function)
+		case programs.Kretprobe:
+			err = m.AttachKretprobe(s.Function, prog)
+		default:
+			err = m.AttachKprobe(s.Function, prog)
+		}
+		if err == nil {
+			continue
+		}
+		if s.Kind != programs.Tracepoint {
+			if ok, reason := kernel.Kprobes(traceDir); !ok {
+				err = fmt.Errorf("%w; kprobes are unavailable here: %s", err, reason)
+			}
+			if tp := s.SuggestTracepoint(); tp != "" {
+				err = fmt.Errorf("%w; try %s instead", err, tp)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// probePrinter writes probe events as columns or JSON lines.
+type probePrinter struct {
+	w      *bufio.Writer
+	cfg    probeConfig
+	first  uint64
+	events uint64
+	buf    []byte
+}
+
+func newProbePrinter(w io.Writer, cfg probeConfig) *probePrinter {
+	return &probePrinter{w: bufio.NewWriterSize(w, 64<<10), cfg: cfg}
+}
+
+func (p *probePrinter) header() {
+	if p.cfg.json {
+		return
+	}
+	if p.cfg.timestamp {
+		fmt.Fprintf(p.w, "%-14s ", "TIME(s)")
+	}
+	fmt.Fprintf(p.w, "%-7s %-7s %-16s %-16s %s\n", "PID", "TID", "COMM", "FUNC", "MESSAGE")
+}
+
+// print writes one event and reports whether it passed the --name filter.
+func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) bool {
+	comm := cStringBytes(ev.Header.Comm[:])
+	if p.cfg.name != "" && !strings.Contains(string(comm), p.cfg.name) {
+		return false
+	}
+	if p.events == 0 {
+		p.first = ev.Header.TsNs
+	}
+	p.events++
+	msg := spec.Message(ev)
+	b := p.buf[:0]
+	if p.cfg.json {
+		b = fmt.Appendf(b, `{"ts_ns":%d,"pid":%d,"tid":%d,"uid":%d,"cpu":%d,"comm":`, ev.Header.TsNs, ev.Header.PID, ev.Header.TID, ev.Header.UID, ev.Header.CPU)
+		b = appendJSONString(b, comm)
+		b = append(b, `,"probe":`...)
+		b = appendJSONString(b, []byte(spec.Name()))
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, []byte(msg))
+		b = append(b, `,"values":[`...)
+		for i, a := range spec.Args {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			v := spec.Value(ev, i)
+			switch {
+			case a.Verb.IsString():
+				b = appendJSONString(b, []byte(v.Str))
+			case a.Verb.Signed() && a.Verb.Long:
+				b = strconv.AppendInt(b, int64(v.Int), 10)
+			case a.Verb.Signed():
+				b = strconv.AppendInt(b, int64(int32(uint32(v.Int))), 10)
+			default:
+				b = strconv.AppendUint(b, v.Int, 10)
+			}
+		}
+		b = append(b, "]}\n"...)
+	} else {
+		if p.cfg.timestamp {
+			b = append(appendLeft(b, strconv.AppendFloat(nil, float64(ev.Header.TsNs-p.first)/1e9, 'f', 9, 64), 14), ' ')
+		}
+		b = fmt.Appendf(b, "%-7d %-7d %-16s %-16s %s\n", ev.Header.PID, ev.Header.TID, comm, spec.Function, msg)
+	}
+	p.w.Write(b)
+	p.buf = b
+	return true
+}
+
+func maxLayoutSize(layouts []programs.ProbeLayout) int {
+	n := 0
+	for _, l := range layouts {
+		n = max(n, l.Size)
+	}
+	return n
+}
+
+func cStringBytes(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

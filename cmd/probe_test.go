@@ -1,0 +1,179 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+)
+
+func TestProbeUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{nil, "probe needs at least one SPEC"},
+		{[]string{`p:do_sys_open "%s, arg2`}, "probe: unbalanced quote at 15"},
+		{[]string{`q:do_sys_open`}, "probe: unknown probe type 'q'"},
+		{[]string{`t:syscalls:sys_enter_openat "%s", args->filename`, `p:f "%d %d", arg1`}, "probe: format has 2 verbs but 1 argument (spec 2)"},
+		{[]string{`p:f "%d", arg7`}, "probe: arg7: at most 6 arguments"},
+		{[]string{`p:f (x); system("id")`}, `probe: unexpected ";"`},
+		{[]string{"-p", "0", "p:f"}, "--pid must be a number"},
+		{[]string{"-u", "x", "p:f"}, "--uid must be a number"},
+		{[]string{"-M", "0", "p:f"}, "--max-events must be a positive number"},
+		{[]string{"-M", "many", "p:f"}, "--max-events must be a positive number"},
+		{[]string{"--string-size", "4", "p:f"}, "--string-size must be from 8 to 256"},
+		{[]string{"-b", "6", "p:f"}, "--buffer-pages must be a power of two"},
+		{[]string{"-d", "0", "p:f"}, "--duration must be a positive number"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, append([]string{"probe"}, c.args...)...)
+			if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", code, stdout, stderr, c.want)
+			}
+		})
+	}
+}
+
+func TestProbeEBPF(t *testing.T) {
+	code, stdout, stderr := run(t, "probe", "--ebpf", "-p", "77",
+		`t:syscalls:sys_enter_openat "%s", args->filename`, `r:do_sys_openat2 (retval < 0) "failed: %d", retval`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"TRACEPOINT_PROBE(syscalls, sys_enter_openat)", "bpf_probe_read_user_str(ev->v0", "int probe1(struct pt_regs *ctx)",
+		"long retval = PT_REGS_RC(ctx);", "if (!(retval < 0))", "!= 77)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--ebpf output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "failed: %d") {
+		t.Error("the format string reached the C text")
+	}
+}
+
+func TestProbeMissingTargets(t *testing.T) {
+	needRootAndTracefs(t)
+	code, _, stderr := run(t, "probe", "t:syscalls:nope")
+	if code != 2 || !strings.Contains(stderr, "tracepoint syscalls:nope does not exist") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+	code, _, stderr = run(t, "probe", "p:gosnoop_no_such_function")
+	if code != 2 || !strings.Contains(stderr, "kernel function gosnoop_no_such_function not found") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
+
+type probeLine struct {
+	PID     int    `json:"pid"`
+	Comm    string `json:"comm"`
+	Probe   string `json:"probe"`
+	Message string `json:"message"`
+	Values  []any  `json:"values"`
+}
+
+func (tr *tracer) probeLines(t *testing.T) []probeLine {
+	t.Helper()
+	var out []probeLine
+	for _, s := range strings.Split(strings.TrimSpace(tr.stdout.String()), "\n") {
+		if s == "" {
+			continue
+		}
+		var l probeLine
+		if err := json.Unmarshal([]byte(s), &l); err != nil {
+			t.Fatalf("%q is not JSON: %v", s, err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func TestProbeTracepointCatchesMarker(t *testing.T) {
+	needRootAndTracefs(t)
+	present, missing := markerPaths(t)
+	tr := startTracer(t, "probe", "--json", "--string-size", "256",
+		`t:syscalls:sys_enter_openat "%s by %s", args->filename, $comm`,
+		`t:syscalls:sys_exit_openat (args->ret == -2) "failed: %ld", args->ret`)
+	pid := catFile(t, present)
+	missingPID := catFile(t, missing)
+
+	var gotEnter, gotExit bool
+	deadline := time.Now().Add(10 * time.Second)
+	for !(gotEnter && gotExit) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		for _, l := range tr.probeLines(t) {
+			if l.Probe == "t:syscalls:sys_enter_openat" && l.PID == pid && l.Message == present+" by cat" {
+				gotEnter = true
+			}
+			if l.Probe == "t:syscalls:sys_exit_openat" && l.PID == missingPID && l.Message == "failed: -2" {
+				gotExit = true
+			}
+		}
+	}
+	tr.stop(t)
+	if !gotEnter || !gotExit {
+		t.Fatalf("enter seen %v, ENOENT exit seen %v; stdout ends:\n%s\nstderr:\n%s", gotEnter, gotExit, tail(tr.stdout.String(), 2000), tr.stderr.String())
+	}
+	// The predicate keeps only ENOENT in the kernel: no successful exit may show.
+	for _, l := range tr.probeLines(t) {
+		if l.Probe == "t:syscalls:sys_exit_openat" && l.Message != "failed: -2" {
+			t.Errorf("predicate let through %+v", l)
+		}
+	}
+}
+
+func TestProbePIDFilterAndMaxEvents(t *testing.T) {
+	needRootAndTracefs(t)
+	present, _ := markerPaths(t)
+	target := exec.Command("sh", "-c", `read line; exec cat "$1" "$1" "$1"`, "sh", present)
+	stdin, _ := target.StdinPipe()
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { target.Process.Kill(); target.Wait() })
+	tr := startTracer(t, "probe", "--json", "-p", fmt.Sprint(target.Process.Pid), "-M", "2",
+		`t:syscalls:sys_enter_openat "%s", args->filename`)
+	catFile(t, present)
+	stdin.Write([]byte("go\n"))
+	target.Wait()
+
+	done := make(chan error, 1)
+	go func() { done <- tr.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("-M 2 exit: %v\n%s", err, tr.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("-M 2 did not end the run:\n%s", tail(tr.stdout.String(), 2000))
+	}
+	lines := tr.probeLines(t)
+	if len(lines) != 2 {
+		t.Errorf("-M 2 printed %d events:\n%s", len(lines), tail(tr.stdout.String(), 2000))
+	}
+	for _, l := range lines {
+		if l.PID != target.Process.Pid {
+			t.Errorf("event of pid %d passed --pid %d", l.PID, target.Process.Pid)
+		}
+	}
+}
+
+func TestProbeKprobeWithoutKprobes(t *testing.T) {
+	needRootAndTracefs(t)
+	dir, _ := tracefs.Dir()
+	if ok, _ := kernel.Kprobes(dir); ok {
+		t.Skip("kprobes work here; the guest test attaches p: and r: specs")
+	}
+	code, _, stderr := run(t, "probe", `p:do_sys_openat2 "%s", arg2@user`)
+	last := strings.TrimSpace(stderr)
+	last = last[strings.LastIndex(last, "\n")+1:]
+	if code != 1 || !strings.HasPrefix(last, "gosnoop: attaching kprobe to do_sys_openat2") || !strings.Contains(last, "try t:syscalls:sys_enter_openat instead") {
+		t.Errorf("exit %d, last line %q", code, last)
+	}
+}
