@@ -20,7 +20,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
-		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, tracePipeCommand},
+		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, tracePipeCommand, doctorCommand},
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError:         onUsageError,
 		Action: func(c *cli.Context) error {
