@@ -47,7 +47,7 @@ var openCommand = &cli.Command{
 		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in `PAGES` (a power of two)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
 		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: `MODE` is auto, kprobe or tracepoint"},
-		&cli.StringFlag{Name: "output", Value: "perf", Usage: "how events reach user space: `OUTPUT` is perf or trace-pipe"},
+		&cli.StringFlag{Name: "output", Value: "auto", Usage: "how events reach user space: `OUTPUT` is auto (ringbuf where the kernel has it, else perf), perf, ringbuf or trace-pipe"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers and attach path were chosen, and why"},
 		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
 	},
@@ -117,14 +117,14 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 		return cfg, err
 	}
 	switch cfg.prog.Output {
-	case programs.OutputPerf:
+	case "auto", programs.OutputPerf, programs.OutputRingbuf:
 	case programs.OutputTracePipe:
-		// bpf_trace_printk carries three values: pid, result and path.
+		// bpf_trace_printk carries three values: pid and result, comm, path.
 		if cfg.printUID || cfg.extended {
-			return cfg, usageErrorf("--print-uid and --extended-fields need --output perf (trace_pipe lines carry only pid, result and path)")
+			return cfg, usageErrorf("--print-uid and --extended-fields need --output perf or ringbuf (trace_pipe lines carry only pid, result, comm and path)")
 		}
 	default:
-		return cfg, usageErrorf("--output must be perf or trace-pipe, not %q", cfg.prog.Output)
+		return cfg, usageErrorf("--output must be auto, perf, ringbuf or trace-pipe, not %q", cfg.prog.Output)
 	}
 	if cfg.pages < 1 || cfg.pages > 16384 || cfg.pages&(cfg.pages-1) != 0 {
 		return cfg, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", cfg.pages)
@@ -145,6 +145,7 @@ func runOpen(c *cli.Context) error {
 	if cfg.prog.Output == programs.OutputTracePipe {
 		cfg.prog.Tag = newTag()
 	}
+	chooseOpenOutput(&cfg, logf)
 
 	if cfg.ebpf {
 		planOpenForDisplay(&cfg)
@@ -174,9 +175,9 @@ func runOpen(c *cli.Context) error {
 
 	// The reader opens before anything attaches, so no event finds it missing.
 	p := newOpenPrinter(c.App.Writer, cfg)
-	var events *openPerfReader
-	if cfg.prog.Output == programs.OutputPerf {
-		if events, err = openOpenPerf(m, cfg, p); err != nil {
+	var events *openEventReader
+	if cfg.prog.Output != programs.OutputTracePipe {
+		if events, err = openOpenEvents(m, cfg, p); err != nil {
 			return err
 		}
 		defer func() { events.close() }()
@@ -186,7 +187,7 @@ func runOpen(c *cli.Context) error {
 		m2, err := compileOpen(cfg, io.Discard, logf)
 		if err == nil && events != nil {
 			events.close()
-			events, err = openOpenPerf(m2, cfg, p)
+			events, err = openOpenEvents(m2, cfg, p)
 		}
 		return m2, err
 	}

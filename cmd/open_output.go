@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
@@ -30,62 +32,94 @@ func perfWakeupFor(pages, eventSize int) int {
 	return max(1, min(perfWakeup, pages*os.Getpagesize()/(eventSize+8)/2))
 }
 
-// openPerfReader feeds the open program's perf events to a printer.
-type openPerfReader struct {
+// chooseOpenOutput resolves --output auto: the ring buffer where the kernel
+// has one (one buffer for all CPUs, events in order), perf buffers otherwise.
+// It also sizes the ring buffer like the perf buffers of all CPUs together.
+func chooseOpenOutput(cfg *openConfig, logf func(string, ...any)) {
+	if cfg.prog.Output == "auto" {
+		if err := kernel.RingBuffer(); err != nil {
+			cfg.prog.Output = programs.OutputPerf
+			logf("output: perf buffers (no ring buffer: %v)", err)
+		} else {
+			cfg.prog.Output = programs.OutputRingbuf
+			logf("output: ring buffer")
+		}
+	}
+	if cfg.prog.Output == programs.OutputRingbuf {
+		cpus := 1
+		for cpus < runtime.NumCPU() {
+			cpus *= 2
+		}
+		cfg.prog.RingPages = cfg.pages * cpus
+	}
+}
+
+// openEventReader feeds the open program's perf or ring buffer events to a
+// printer.
+type openEventReader struct {
 	m          *bcc.Module
-	r          *bcc.PerfReader
 	p          *openPrinter
+	poll       func(time.Duration)
+	kernelLost func() uint64 // drops the kernel reported to the reader; perf only
+	close      func()
 	badSamples uint64
 }
 
-func openOpenPerf(m *bcc.Module, cfg openConfig, p *openPrinter) (*openPerfReader, error) {
-	or := &openPerfReader{m: m, p: p}
+func openOpenEvents(m *bcc.Module, cfg openConfig, p *openPrinter) (*openEventReader, error) {
+	er := &openEventReader{m: m, p: p, kernelLost: func() uint64 { return 0 }}
 	var ev programs.OpenEvent
-	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, programs.OpenEventSize)}, func(b []byte) {
+	onSample := func(b []byte) {
 		if err := programs.DecodeOpenEvent(b, &ev); err != nil {
-			or.badSamples++
+			er.badSamples++
 			return
 		}
 		p.print(&ev)
-	})
+	}
+	if cfg.prog.Output == programs.OutputRingbuf {
+		r, err := m.OpenRing(programs.OpenEventsTable, onSample)
+		if err != nil {
+			return nil, err
+		}
+		er.poll, er.close = r.Poll, r.Close
+		return er, nil
+	}
+	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, programs.OpenEventSize)}, onSample)
 	if err != nil {
 		return nil, err
 	}
-	or.r = r
-	return or, nil
+	er.poll, er.close, er.kernelLost = r.Poll, r.Close, r.Lost
+	return er, nil
 }
 
 // run polls until ctx ends, reporting drops as they are seen, and returns
 // the number of events lost.
-func (or *openPerfReader) run(ctx context.Context, stderr io.Writer) (uint64, error) {
+func (er *openEventReader) run(ctx context.Context, stderr io.Writer) (uint64, error) {
 	var reported uint64
 	for ctx.Err() == nil {
-		or.r.Poll(pollInterval)
-		if err := or.p.flush(); err != nil {
-			return or.r.Lost(), err
+		er.poll(pollInterval)
+		if err := er.p.flush(); err != nil {
+			return reported, err
 		}
-		if lost := or.r.Lost(); lost != reported {
+		lost, err := er.lost()
+		if err != nil {
+			return reported, err
+		}
+		if lost > reported {
 			fmt.Fprintf(stderr, "gosnoop: lost %d events (total %d); try a larger --buffer-pages\n", lost-reported, lost)
 			reported = lost
 		}
 	}
-	if or.badSamples > 0 {
-		fmt.Fprintf(stderr, "gosnoop: %d samples too short to decode\n", or.badSamples)
+	if er.badSamples > 0 {
+		fmt.Fprintf(stderr, "gosnoop: %d samples too short to decode\n", er.badSamples)
 	}
-	// The kernel reports a drop to the reader only once a later event fits;
-	// the program's own count also has the drops of the last moments.
-	lost, err := or.m.ReadCounter(programs.OpenLostTable, 0)
-	if err != nil {
-		return or.r.Lost(), err
-	}
-	return max(lost, or.r.Lost()), nil
+	return er.lost()
 }
 
-func (or *openPerfReader) close() {
-	if or != nil && or.r != nil {
-		or.r.Close()
-		or.r = nil
-	}
+// lost counts drops: the program's own count is exact, while the kernel
+// tells a perf reader of a drop only once a later event fits.
+func (er *openEventReader) lost() (uint64, error) {
+	n, err := er.m.ReadCounter(programs.OpenLostTable, 0)
+	return max(n, er.kernelLost()), err
 }
 
 func readOpenTracePipe(ctx context.Context, traceDir string, cfg openConfig, p *openPrinter, stderr io.Writer) (uint64, error) {

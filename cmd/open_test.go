@@ -29,7 +29,7 @@ func TestOpenUsageErrors(t *testing.T) {
 		{[]string{"-u", "-1"}, "--uid must be a number from 0 to 4294967294"},
 		{[]string{"-u", "4294967295"}, "--uid must be a number"},
 		{[]string{"--attach", "uprobe"}, "--attach must be auto, kprobe or tracepoint"},
-		{[]string{"--output", "ringbuf2"}, "--output must be perf or trace-pipe"},
+		{[]string{"--output", "ringbuf2"}, "--output must be auto, perf, ringbuf or trace-pipe"},
 		{[]string{"-b", "3"}, "--buffer-pages must be a power of two"},
 		{[]string{"-b", "0"}, "--buffer-pages must be a power of two"},
 		{[]string{"-b", "x"}, "invalid value"},
@@ -61,7 +61,7 @@ func TestOpenUsageErrors(t *testing.T) {
 }
 
 func TestOpenEBPFRendersFilters(t *testing.T) {
-	code, stdout, stderr := run(t, "open", "--ebpf", "-p", "4242", "-u", "0", "-x", "--attach", "tracepoint")
+	code, stdout, stderr := run(t, "open", "--ebpf", "-p", "4242", "-u", "0", "-x", "--attach", "tracepoint", "--output", "perf")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -72,6 +72,10 @@ func TestOpenEBPFRendersFilters(t *testing.T) {
 	}
 	if strings.Contains(stdout, "open_kprobe_entry") {
 		t.Error("--attach tracepoint rendered the kprobe functions")
+	}
+	code, stdout, _ = run(t, "open", "--ebpf", "--output", "ringbuf", "-b", "4")
+	if code != 0 || !strings.Contains(stdout, "BPF_RINGBUF_OUTPUT(open_events, ") || !strings.Contains(stdout, "ringbuf_output(ev") {
+		t.Errorf("--output ringbuf rendered:\n%s", stdout)
 	}
 	code, stdout, _ = run(t, "open", "--ebpf", "--attach", "kprobe", "--output", "trace-pipe")
 	if code != 0 || !strings.Contains(stdout, "open_kprobe_entry") || !strings.Contains(stdout, "bpf_trace_printk") || strings.Contains(stdout, "TRACEPOINT_PROBE") {
@@ -244,7 +248,7 @@ func markerPaths(t *testing.T) (present, missing string) {
 
 func TestOpenEndToEnd(t *testing.T) {
 	needRootAndTracefs(t)
-	for _, output := range []string{"perf", "trace-pipe"} {
+	for _, output := range []string{"perf", "ringbuf", "trace-pipe"} {
 		t.Run(output, func(t *testing.T) {
 			present, missing := markerPaths(t)
 			tr := startTracer(t, "open", "--json", "--output", output)

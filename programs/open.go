@@ -20,6 +20,7 @@ type Output string
 
 const (
 	OutputPerf      Output = "perf"       // BPF_PERF_OUTPUT, decoded from the C struct
+	OutputRingbuf   Output = "ringbuf"    // BPF_RINGBUF_OUTPUT (kernel 5.8+), decoded from the C struct
 	OutputTracePipe Output = "trace-pipe" // bpf_trace_printk lines read from trace_pipe
 )
 
@@ -66,8 +67,9 @@ type OpenOptions struct {
 	Kprobe      string       // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
 	Tracepoints OpenSyscalls // syscall tracepoints to render
 
-	Output Output
-	Tag    string // trace-pipe output: hex marker that starts every line we print
+	Output    Output
+	RingPages int    // ringbuf output: size of the one buffer in pages, a power of two
+	Tag       string // trace-pipe output: hex marker that starts every line we print
 }
 
 var hexTag = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
@@ -85,6 +87,10 @@ func (o OpenOptions) Validate() error {
 	}
 	switch o.Output {
 	case OutputPerf:
+	case OutputRingbuf:
+		if o.RingPages < 1 || o.RingPages&(o.RingPages-1) != 0 {
+			return fmt.Errorf("ring buffer pages must be a power of two, got %d", o.RingPages)
+		}
 	case OutputTracePipe:
 		if !hexTag.MatchString(o.Tag) {
 			return fmt.Errorf("trace-pipe tag %q must be 1-16 lowercase hex digits", o.Tag)

@@ -34,6 +34,7 @@ func TestRenderOpen(t *testing.T) {
 		"tracepoints": func(o *OpenOptions) { o.Kprobe = "" },
 		"openat-only": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{Openat: true} },
 		"trace-pipe":  func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = "5eed" },
+		"ringbuf":     func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 128 },
 		"all-together": func(o *OpenOptions) {
 			o.PID, o.TID, o.UID, o.FailedOnly = 1234, 4321, 1000, true
 			o.Output, o.Tag = OutputTracePipe, "5eed"
@@ -58,6 +59,7 @@ func TestRenderOpenRejects(t *testing.T) {
 		"uid too large":    func(o *OpenOptions) { o.UID = 1 << 32 },
 		"unknown function": func(o *OpenOptions) { o.Kprobe = "vfs_open); evil(" },
 		"nothing attached": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{} },
+		"ring pages":       func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 96 },
 		"unknown output":   func(o *OpenOptions) { o.Output = "pipe" },
 		"tag not hex":      func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = `x" %s` },
 		"tag empty":        func(o *OpenOptions) { o.Output = OutputTracePipe },

@@ -233,14 +233,14 @@ func RingBuffer(err error, privileged bool, release string) Check {
 	const name = "ring buffers"
 	switch {
 	case err == nil:
-		return Pass(name, "BPF_MAP_TYPE_RINGBUF map created and closed")
+		return Pass(name, "BPF_MAP_TYPE_RINGBUF map created and closed; gosnoop open --output auto uses it")
 	case errors.Is(err, syscall.EPERM) && !privileged:
 		return Note(name, "not probed: creating a BPF map needs root or CAP_BPF (kernel "+release+"; ring buffers came in 5.8)")
 	case errors.Is(err, syscall.EINVAL):
 		return Fail(name, "the kernel does not know BPF_MAP_TYPE_RINGBUF (it came in 5.8)",
-			"use kernel 5.8 or newer; gosnoop's perf buffers work without")
+			"nothing to do: --output auto uses perf buffers instead (ring buffers need kernel 5.8+)")
 	}
-	return Fail(name, err.Error(), "check lockdown and LSM policy (dmesg); gosnoop's perf buffers may still work")
+	return Fail(name, err.Error(), "check lockdown and LSM policy (dmesg); --output auto falls back to perf buffers")
 }
 
 // UnprivilegedBPF reports kernel.unprivileged_bpf_disabled, for information:
