@@ -238,7 +238,7 @@ func RingBuffer(err error, privileged bool, release string) Check {
 		return Note(name, "not probed: creating a BPF map needs root or CAP_BPF (kernel "+release+"; ring buffers came in 5.8)")
 	case errors.Is(err, syscall.EINVAL):
 		return Fail(name, "the kernel does not know BPF_MAP_TYPE_RINGBUF (it came in 5.8)",
-			"nothing to do: --output auto uses perf buffers instead (ring buffers need kernel 5.8+)")
+			"use kernel 5.8 or newer for ring buffers; nothing else to do: --output auto uses perf buffers instead")
 	}
 	return Fail(name, err.Error(), "check lockdown and LSM policy (dmesg); --output auto falls back to perf buffers")
 }
