@@ -163,3 +163,38 @@ func TestParseOpenMessage(t *testing.T) {
 		t.Errorf("long fields: err %v, kept %d and %d bytes", err, len(ev.CommString()), len(ev.PathString()))
 	}
 }
+
+func TestDecodeOpenEventAllocatesNothing(t *testing.T) {
+	buf := make([]byte, OpenEventSize)
+	var ev OpenEvent
+	if n := testing.AllocsPerRun(100, func() { DecodeOpenEvent(buf, &ev) }); n != 0 {
+		t.Errorf("DecodeOpenEvent allocates %.1f times per event", n)
+	}
+}
+
+func BenchmarkDecodeOpenEvent(b *testing.B) {
+	buf := make([]byte, OpenEventSize+4)
+	rand.New(rand.NewSource(1)).Read(buf)
+	var ev OpenEvent
+	b.ReportAllocs()
+	b.SetBytes(OpenEventSize)
+	for i := 0; i < b.N; i++ {
+		if err := DecodeOpenEvent(buf, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBinaryReadOpenEvent is the reflection-based peer of the decoder.
+func BenchmarkBinaryReadOpenEvent(b *testing.B) {
+	buf := make([]byte, OpenEventSize+4)
+	rand.New(rand.NewSource(1)).Read(buf)
+	var ev OpenEvent
+	b.ReportAllocs()
+	b.SetBytes(OpenEventSize)
+	for i := 0; i < b.N; i++ {
+		if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

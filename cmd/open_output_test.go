@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/gosnoop/gosnoop/programs"
+)
+
+func sampleOpenEvent() programs.OpenEvent {
+	ev := programs.OpenEvent{TsNs: 1_500_000_000, PID: 4242, TID: 4243, UID: 1000, Ret: -2, Flags: 0o2000000, Mode: 0o644}
+	copy(ev.Comm[:], "cat")
+	copy(ev.Path[:], "/tmp/a \"quoted\"\tpath\xff")
+	return ev
+}
+
+func TestOpenPrinterTable(t *testing.T) {
+	var out strings.Builder
+	p := newOpenPrinter(&out, openConfig{timestamp: true, printUID: true, extended: true})
+	p.header()
+	ev := sampleOpenEvent()
+	p.print(&ev)
+	ev.TsNs += 250_000_000
+	ev.Ret = 3
+	p.print(&ev)
+	p.flush()
+	want := "TIME(s)        UID    PID    COMM               FD ERR FLAGS    MODE PATH\n" +
+		"0.000000000    1000   4242   cat                -1   2 02000000 0644 /tmp/a \"quoted\"\tpath\xff\n" +
+		"0.250000000    1000   4242   cat                 3   0 02000000 0644 /tmp/a \"quoted\"\tpath\xff\n"
+	if out.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestOpenPrinterJSON(t *testing.T) {
+	var out strings.Builder
+	p := newOpenPrinter(&out, openConfig{json: true, tidColumn: true})
+	p.header()
+	ev := sampleOpenEvent()
+	p.print(&ev)
+	p.flush()
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	want := map[string]any{"ts_ns": 1.5e9, "pid": 4242.0, "tid": 4243.0, "uid": 1000.0, "comm": "cat", "fd": -1.0, "errno": 2.0,
+		"flags": float64(0o2000000), "mode": float64(0o644), "path": "/tmp/a \"quoted\"\tpath\ufffd"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %v, want %v", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("fields %v, want exactly %v", got, want)
+	}
+}
+
+func TestOpenPrinterNameFilter(t *testing.T) {
+	var out strings.Builder
+	p := newOpenPrinter(&out, openConfig{json: true, name: "at"})
+	ev := sampleOpenEvent()
+	p.print(&ev)
+	copy(ev.Comm[:], "bash")
+	p.print(&ev)
+	p.flush()
+	if n := strings.Count(out.String(), "\n"); n != 1 || p.events != 1 {
+		t.Errorf("-n at printed %d lines, counted %d events", n, p.events)
+	}
+}
+
+func TestOpenPrinterAllocatesNothing(t *testing.T) {
+	for _, cfg := range []openConfig{{}, {timestamp: true, printUID: true, extended: true}, {json: true}} {
+		p := newOpenPrinter(io.Discard, cfg)
+		ev := sampleOpenEvent()
+		p.print(&ev) // grows the line buffer once
+		if n := testing.AllocsPerRun(200, func() { p.print(&ev) }); n != 0 {
+			t.Errorf("%+v: print allocates %.1f times per event", cfg, n)
+		}
+	}
+}
+
+func BenchmarkOpenPrinter(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		cfg  openConfig
+	}{{"table", openConfig{}}, {"json", openConfig{json: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			p := newOpenPrinter(io.Discard, c.cfg)
+			ev := sampleOpenEvent()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				p.print(&ev)
+			}
+		})
+	}
+}
