@@ -374,3 +374,48 @@ func TestOpenAttachChoice(t *testing.T) {
 		t.Errorf("last stderr line %q, want the attach error", last)
 	}
 }
+
+// TestOpenBurstAccounted: every open of a burst is printed or counted lost,
+// in both buffer kinds, with buffers small enough that some may be lost.
+func TestOpenBurstAccounted(t *testing.T) {
+	needRootAndTracefs(t)
+	const n = 3000
+	for _, output := range []string{"perf", "ringbuf"} {
+		t.Run(output, func(t *testing.T) {
+			present, _ := markerPaths(t)
+			// dash opens the file itself for a redirected builtin: one pid, n opens.
+			target := exec.Command("sh", "-c", fmt.Sprintf(`read line; i=0; while [ $i -lt %d ]; do : < "$1"; i=$((i+1)); done`, n), "sh", present)
+			stdin, _ := target.StdinPipe()
+			if err := target.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { target.Process.Kill(); target.Wait() })
+			tr := startTracer(t, "open", "--json", "-b", "1", "--output", output, "--pid", fmt.Sprint(target.Process.Pid))
+			stdin.Write([]byte("go\n"))
+			if err := target.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			tr.stop(t)
+
+			delivered := 0
+			for _, ev := range tr.events(t) {
+				if ev.Path == present {
+					delivered++
+				}
+			}
+			var events, lost int
+			summary := tr.stderr.String()[strings.LastIndex(tr.stderr.String(), "gosnoop: "):]
+			if _, err := fmt.Sscanf(summary, "gosnoop: %d events, %d lost", &events, &lost); err != nil {
+				t.Fatalf("no summary in %q", summary)
+			}
+			t.Logf("%d opens: %d printed, %d lost", n, delivered, lost)
+			if delivered+lost < n || delivered > n {
+				t.Errorf("%d opens: %d printed + %d lost; events went missing silently", n, delivered, lost)
+			}
+			if events != delivered {
+				t.Errorf("summary says %d events, %d printed", events, delivered)
+			}
+		})
+	}
+}
