@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
-	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
@@ -63,10 +62,7 @@ func runHello(c *cli.Context) error {
 		return err
 	}
 
-	if err := caps.Check("gosnoop hello"); err != nil {
-		return err
-	}
-	traceDir, err := tracefs.Dir()
+	traceDir, err := prepareTracing("gosnoop hello")
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
-	"github.com/gosnoop/gosnoop/internal/caps"
-	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
 
@@ -89,30 +87,16 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 		json:      c.Bool("json"),
 		ebpf:      c.Bool("ebpf"),
 		verbose:   c.Bool("verbose"),
-		pages:     c.Int("buffer-pages"),
 		tidColumn: c.IsSet("tid"),
 	}
 	if c.NArg() > 0 {
 		return cfg, usageErrorf("open takes no arguments, got %q (see gosnoop open --help)", c.Args().First())
 	}
-	var err error
-	if c.IsSet("pid") {
-		if cfg.prog.PID, err = parseID("--pid", c.String("pid"), 1, maxPID); err != nil {
-			return cfg, err
-		}
+	ids, err := parseIDFlags(c)
+	if err != nil {
+		return cfg, err
 	}
-	if c.IsSet("tid") {
-		if cfg.prog.TID, err = parseID("--tid", c.String("tid"), 1, maxPID); err != nil {
-			return cfg, err
-		}
-	}
-	if c.IsSet("uid") {
-		uid, err := parseID("--uid", c.String("uid"), 0, 0xfffffffe)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.prog.UID = int64(uid)
-	}
+	cfg.prog.PID, cfg.prog.TID, cfg.prog.UID = ids.pid, ids.tid, ids.uid
 	if cfg.attach, err = parseAttachMode(cfg.attach); err != nil {
 		return cfg, err
 	}
@@ -126,8 +110,8 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 	default:
 		return cfg, usageErrorf("--output must be auto, perf, ringbuf or trace-pipe, not %q", cfg.prog.Output)
 	}
-	if cfg.pages < 1 || cfg.pages > 16384 || cfg.pages&(cfg.pages-1) != 0 {
-		return cfg, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", cfg.pages)
+	if cfg.pages, err = parseBufferPages(c); err != nil {
+		return cfg, err
 	}
 	if cfg.duration, err = optionalDuration(c); err != nil {
 		return cfg, err
@@ -157,10 +141,7 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 
-	if err := caps.Check("gosnoop open"); err != nil {
-		return err
-	}
-	traceDir, err := tracefs.Dir()
+	traceDir, err := prepareTracing("gosnoop open")
 	if err != nil {
 		return err
 	}

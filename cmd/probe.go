@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
-	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
@@ -76,7 +75,6 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		name:      c.String("name"),
 		timestamp: c.Bool("timestamp"),
 		json:      c.Bool("json"),
-		pages:     c.Int("buffer-pages"),
 	}
 	if c.NArg() == 0 {
 		return cfg, usageErrorf("probe needs at least one SPEC, e.g. 't:syscalls:sys_enter_openat \"%%s\", args->filename' (see gosnoop probe --help)")
@@ -91,19 +89,11 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		}
 		cfg.prog.Specs = append(cfg.prog.Specs, spec)
 	}
-	var err error
-	if c.IsSet("pid") {
-		if cfg.prog.PID, err = parseID("--pid", c.String("pid"), 1, maxPID); err != nil {
-			return cfg, err
-		}
+	ids, err := parseIDFlags(c)
+	if err != nil {
+		return cfg, err
 	}
-	if c.IsSet("uid") {
-		uid, err := parseID("--uid", c.String("uid"), 0, 0xfffffffe)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.prog.UID = int64(uid)
-	}
+	cfg.prog.PID, cfg.prog.UID = ids.pid, ids.uid
 	if c.IsSet("max-events") {
 		n, err := strconv.ParseUint(c.String("max-events"), 10, 64)
 		if err != nil || n == 0 {
@@ -114,8 +104,8 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	if s := cfg.prog.StringSize; s < programs.MinProbeStringSize || s > programs.MaxProbeStringSize {
 		return cfg, usageErrorf("--string-size must be from %d to %d, not %d", programs.MinProbeStringSize, programs.MaxProbeStringSize, s)
 	}
-	if p := cfg.pages; p < 1 || p > 16384 || p&(p-1) != 0 {
-		return cfg, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", p)
+	if cfg.pages, err = parseBufferPages(c); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -140,10 +130,7 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 
-	if err := caps.Check("gosnoop probe"); err != nil {
-		return err
-	}
-	traceDir, err := tracefs.Dir()
+	traceDir, err := prepareTracing("gosnoop probe")
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+	"github.com/gosnoop/gosnoop/programs"
 )
 
 // What the tracing commands share: a verbose logger, the context that ends a
@@ -39,6 +42,55 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, usageErrorf("--duration must be a positive number of seconds or a duration such as 1m30s, not %q", s)
 	}
 	return d, nil
+}
+
+// idFilters are the in-kernel filters the tracing commands share; a zero
+// pid or tid and a uid of programs.AnyUID trace everything.
+type idFilters struct {
+	pid, tid uint32
+	uid      int64
+}
+
+// parseIDFlags parses whichever of --pid, --tid and --uid the command has.
+func parseIDFlags(c *cli.Context) (idFilters, error) {
+	f := idFilters{uid: programs.AnyUID}
+	var err error
+	if c.IsSet("pid") {
+		if f.pid, err = parseID("--pid", c.String("pid"), 1, maxPID); err != nil {
+			return f, err
+		}
+	}
+	if c.IsSet("tid") {
+		if f.tid, err = parseID("--tid", c.String("tid"), 1, maxPID); err != nil {
+			return f, err
+		}
+	}
+	if c.IsSet("uid") {
+		uid, err := parseID("--uid", c.String("uid"), 0, 0xfffffffe)
+		if err != nil {
+			return f, err
+		}
+		f.uid = int64(uid)
+	}
+	return f, nil
+}
+
+// parseBufferPages checks --buffer-pages.
+func parseBufferPages(c *cli.Context) (int, error) {
+	p := c.Int("buffer-pages")
+	if p < 1 || p > 16384 || p&(p-1) != 0 {
+		return 0, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", p)
+	}
+	return p, nil
+}
+
+// prepareTracing checks what every tracing command needs before it
+// compiles: the privileges, and tracefs (mounted if it is not).
+func prepareTracing(command string) (traceDir string, err error) {
+	if err := caps.Check(command); err != nil {
+		return "", err
+	}
+	return tracefs.Dir()
 }
 
 // optionalDuration parses the --duration flag; 0 when it is not given.
