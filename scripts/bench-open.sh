@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# bench-open.sh: how much `gosnoop open` slows an open-heavy workload, how many
+# events it delivers and loses, what it costs in CPU and memory, and how soon
+# after exec it shows its first event; side by side with bpftrace's
+# opensnoop.bt and a python-bcc opensnoop on the same tracepoints
+# (scripts/bench/opensnoop_tp.py).
+#
+# The tracers run one after another, never together, each while the same
+# single-threaded open/close loop (scripts/bench/openloop.c) runs for the same
+# time. Prints a markdown table on stdout and progress on stderr, and exits 0
+# whatever the numbers: it is a benchmark, not a test.
+#
+# Usage: scripts/bench-open.sh [-d SECONDS] [-f RUNS]
+#   -d SECONDS  workload duration per tracer (default 5; env BENCH_SECONDS)
+#   -f RUNS     first-event measurements per tracer, median shown (default 3;
+#               env BENCH_FIRST_RUNS)
+# Env BENCH_QEMU_WAIT: seconds to wait for a running qemu-system to finish
+# before measuring (default 1200); the numbers mean little while another
+# guest shares this machine's CPUs.
+set -euo pipefail
+
+duration=${BENCH_SECONDS:-5}
+first_runs=${BENCH_FIRST_RUNS:-3}
+qemu_wait=${BENCH_QEMU_WAIT:-1200}
+
+usage() { sed -n '/^# Usage:/,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while getopts d:f:h opt; do
+	case $opt in
+	d) duration=$OPTARG ;;
+	f) first_runs=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[[ $duration =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "bench: -d wants seconds, not $duration" >&2; exit 2; }
+[[ $first_runs =~ ^[1-9][0-9]*$ ]] || { echo "bench: -f wants a count, not $first_runs" >&2; exit 2; }
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,BENCH_SECONDS,BENCH_FIRST_RUNS,BENCH_QEMU_WAIT "$0" "$@"
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+export PATH=$PATH:/usr/local/go/bin
+
+# gosnoop's own dependencies and a mounted tracefs.
+"$here/setup.sh"
+
+# The other tracers. python3-bpfcc installs for Debian's /usr/bin/python3,
+# whatever python3 comes first in PATH.
+python=/usr/bin/python3
+need=()
+command -v bpftrace >/dev/null || need+=(bpftrace)
+[ -x "$python" ] && "$python" -c 'import bcc' 2>/dev/null || need+=(python3-bpfcc)
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+fi
+opensnoop_bt=
+for f in /usr/sbin/opensnoop.bt /usr/share/bpftrace/tools/opensnoop.bt /usr/share/doc/bpftrace/tools/opensnoop.bt; do
+	[ -e "$f" ] && { opensnoop_bt=$f; break; }
+done
+[ -n "$opensnoop_bt" ] || { say "no opensnoop.bt found (package bpftrace)"; exit 1; }
+
+tmp=$(mktemp -d /tmp/gosnoop-bench.XXXXXX)
+tracer_pid=
+reader_pid=
+cleanup() {
+	# A tracer left running would keep tracing the whole machine.
+	for p in $tracer_pid $reader_pid; do
+		kill -INT "$p" 2>/dev/null || true
+	done
+	sleep 0.5
+	for p in $tracer_pid $reader_pid; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "building gosnoop and the helpers in $tmp"
+(cd "$repo" && go build -o "$tmp/gosnoop" .)
+gcc -O2 -Wall -o "$tmp/openloop" "$here/bench/openloop.c"
+gcc -O2 -Wall -o "$tmp/firstevent" "$here/bench/firstevent.c"
+marker=$tmp/open-marker
+first_marker=$tmp/first-marker
+touch "$marker" "$first_marker"
+
+# gosnoop keeps its minimal kernel header tree in its cache directory; a cache
+# of our own makes the tree it writes easy to find. python-bcc compiles
+# through the same libbcc and, on a kernel without headers, needs a tree just
+# as much: it gets gosnoop's through BCC_KERNEL_SOURCE, so both compile the
+# same way. With real headers installed both use those instead.
+export XDG_CACHE_HOME=$tmp/cache
+python_env=()
+if [ -z "${BCC_KERNEL_SOURCE:-}" ] && [ ! -e "/lib/modules/$(uname -r)/build" ]; then
+	"$tmp/gosnoop" open -d 100ms >/dev/null 2>"$tmp/prepare.err" || { cat "$tmp/prepare.err" >&2; exit 1; }
+	headers=$(find "$XDG_CACHE_HOME/gosnoop" -maxdepth 1 -name 'minimal-headers-*' -type d | head -n1)
+	[ -n "$headers" ] || { say "gosnoop wrote no minimal header tree under $XDG_CACHE_HOME"; exit 1; }
+	python_env=(BCC_KERNEL_SOURCE="$headers")
+fi
+python_cmd=(env "${python_env[@]}" "$python" "$here/bench/opensnoop_tp.py")
+
+# Another guest on this 2-CPU machine would take CPU from the workload.
+contended=
+waited=0
+while pgrep qemu-system >/dev/null; do
+	if [ "$waited" -ge "$qemu_wait" ]; then
+		say "qemu-system still running after ${qemu_wait}s; measuring anyway"
+		contended=yes
+		break
+	fi
+	[ "$waited" -eq 0 ] && say "waiting for the running qemu-system to finish (up to ${qemu_wait}s)"
+	sleep 10
+	waited=$((waited + 10))
+done
+check_contention() { pgrep qemu-system >/dev/null && contended=yes || true; }
+
+now() { date +%s.%N; }
+
+# cpu_ticks PID: utime+stime of the whole process.
+cpu_ticks() {
+	local stat rest
+	stat=$(<"/proc/$1/stat") || return 1
+	rest=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $rest
+	echo $((${12} + ${13}))
+}
+hz=$(getconf CLK_TCK)
+
+# wait_for FILE REGEX PID SECONDS: until FILE has a line matching REGEX.
+wait_for() {
+	local deadline
+	deadline=$(awk -v n="$(now)" -v s="$4" 'BEGIN { printf "%.0f", n + s }')
+	until grep -Eq "$2" "$1" 2>/dev/null; do
+		kill -0 "$3" 2>/dev/null || return 1
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# stop PID: SIGINT, then SIGKILL after 30 s; returns once it is gone.
+stop() {
+	local i
+	kill -INT "$1" 2>/dev/null || return 0
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		say "pid $1 ignored SIGINT for 30 s; killing it"
+		kill -KILL "$1" 2>/dev/null || true
+	fi
+	wait "$1" 2>/dev/null || true
+}
+
+# workload: runs openloop; sets opens and rate.
+workload() {
+	local line
+	line=$("$tmp/openloop" "$marker" "$duration")
+	opens=$(sed -n 's/.*opens=\([0-9]*\).*/\1/p' <<<"$line")
+	rate=$(sed -n 's/.*opens_per_sec=\([0-9]*\).*/\1/p' <<<"$line")
+}
+
+# first_event COMMAND...: median ms from exec to the first line naming the
+# marker, over first_runs runs, with COMMAND's stdout on firstevent's pipe.
+first_event() {
+	local i ms all=()
+	for ((i = 0; i < first_runs; i++)); do
+		ms=$("$tmp/firstevent" "$first_marker" 60 "$@" 2>>"$tmp/first.err" | sed -n 's/^firstevent ms=//p')
+		all+=("${ms:-error}")
+	done
+	printf '%s\n' "${all[@]}" | awk '
+		/^[0-9.]+$/ { v[n++] = $1; next } { bad++ }
+		END {
+			if (n == 0) { print "timeout"; exit }
+			asort_n(v, n)
+			printf "%.0f ms", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+			if (bad) printf " (%d timed out)", bad
+			print ""
+		}
+		function asort_n(a, n,   i, j, t) {
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		}'
+}
+
+rows=()
+base_rate=
+
+# add_row TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU RSS FIRST
+add_row() {
+	rows+=("$(awk -v base="$base_rate" -v opens="$opens" -v tracer="$1" -v output="$2" -v out="$3" \
+		-v rate="$4" -v delivered="$5" -v lost="$6" -v cpu="$7" -v rss="$8" -v first="$9" '
+		function commas(n,   s) {
+			if (n !~ /^[0-9]+$/) return n
+			s = ""
+			while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
+			return n s
+		}
+		BEGIN {
+			ratio = (base > 0 && rate ~ /^[0-9]+$/) ? sprintf("%.2f", rate / base) : "–"
+			missing = "–"
+			if (delivered ~ /^[0-9]+$/ && lost ~ /^[0-9]+$/)
+				missing = commas(opens - delivered - lost < 0 ? 0 : opens - delivered - lost)
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
+				commas(rate), ratio, commas(delivered), commas(lost), missing, cpu, rss, first
+		}')")
+}
+
+# trace NAME OUTPUT STDOUT-MODE READY-REGEX COMMAND...: one row. STDOUT-MODE
+# is null (stdout to /dev/null; counts from the tracer's stderr summary) or
+# count (stdout through a FIFO to an awk that counts lines and "Lost N
+# events" lines). The tracer is ready when a line of its stderr (null) or
+# stdout (count) matches READY-REGEX.
+trace() {
+	local name=$1 output=$2 mode=$3 ready=$4
+	shift 4
+	local err=$tmp/tracer.err count=$tmp/count fifo=$tmp/fifo ready_file=$tmp/tracer.err
+	local delivered=– lost=– cpu=– rss=– c0 c1 t0 t1
+	[ "$mode" = count ] && ready_file=$tmp/ready
+	rm -f "$err" "$count" "$fifo" "$tmp/ready"
+	say "$name $output: tracing while the workload runs ${duration}s"
+	if [ "$mode" = count ]; then
+		mkfifo "$fifo"
+		awk -v ready_re="$ready" -v ready_file="$ready_file" '
+			!ready && $0 ~ ready_re { print > ready_file; close(ready_file); ready = 1; next }
+			/^Lost [0-9]+ events/ { lost += $2; next }
+			/^Attaching [0-9]+ probe|^Tracing open|^PID / { next }
+			{ n++ }
+			END { print n + 0, lost + 0 }' <"$fifo" >"$count" &
+		reader_pid=$!
+		"$@" >"$fifo" 2>"$err" &
+	else
+		"$@" >/dev/null 2>"$err" &
+	fi
+	tracer_pid=$!
+	if ! wait_for "$ready_file" "$ready" "$tracer_pid" 120; then
+		say "$name $output did not start: $(tail -n 3 "$err" | tr '\n' ' ')"
+		stop "$tracer_pid"
+		tracer_pid=
+		[ -n "$reader_pid" ] && { wait "$reader_pid" 2>/dev/null || true; reader_pid=; }
+		opens=0
+		add_row "$name" "$output" "$mode" "did not start" – – – – –
+		return
+	fi
+	# Attaching goes on a moment after the start line for some tracers.
+	sleep 1
+	c0=$(cpu_ticks "$tracer_pid")
+	t0=$(now)
+	workload
+	check_contention
+	# Time to drain what is still buffered.
+	sleep 1
+	c1=$(cpu_ticks "$tracer_pid")
+	t1=$(now)
+	rss=$(awk '/^VmHWM:/ { printf "%.0f MB", $2 / 1024 }' "/proc/$tracer_pid/status")
+	cpu=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f%%", 100 * c / hz / (t1 - t0) }')
+	stop "$tracer_pid"
+	tracer_pid=
+	if [ "$mode" = count ]; then
+		# The reader ends when the tracer's end closes the FIFO.
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$reader_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$reader_pid" 2>/dev/null || true
+		wait "$reader_pid" 2>/dev/null || true
+		reader_pid=
+		read -r delivered lost <"$count" || true
+		# bpftrace reports lost events on either stream, depending on version.
+		lost=$((${lost:-0} + $(sed -n 's/.*Lost \([0-9]*\) events.*/\1/p' "$err" | awk '{ s += $1 } END { print s + 0 }')))
+	else
+		delivered=$(sed -En 's/^(gosnoop: )?([0-9]+) events, ([0-9]+) lost$/\2/p' "$err" | tail -n1)
+		lost=$(sed -En 's/^(gosnoop: )?([0-9]+) events, ([0-9]+) lost$/\3/p' "$err" | tail -n1)
+		: "${delivered:=no summary}" "${lost:=–}"
+	fi
+	say "$name $output: $rate opens/s, delivered $delivered, lost $lost, cpu $cpu, rss $rss; timing the first event"
+	add_row "$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$rss" "$(first_event "$@")"
+}
+
+say "untraced workload, ${duration}s"
+workload
+base_rate=$rate
+add_row "none" – – "$rate" – – – – –
+
+gs=$tmp/gosnoop
+for output in ringbuf perf trace-pipe; do
+	trace gosnoop "$output" null 'Tracing open' "$gs" open --output "$output"
+	trace gosnoop "$output --json" null 'Tracing open' "$gs" open --output "$output" --json
+done
+trace bpftrace "opensnoop.bt" count '^Attaching [0-9]+ probe' bpftrace "$opensnoop_bt"
+trace python-bcc "perf, wakeup 64" null 'Tracing open' "${python_cmd[@]}"
+
+say "untraced workload again, to see drift"
+workload
+add_row "none (again)" – – "$rate" – – – – –
+
+cat <<EOF
+
+$(uname -r), $(nproc) CPUs; workload: one thread opening and closing a file, ${duration}s per row.
+EOF
+[ -n "$contended" ] && echo "**A qemu-system guest ran during the measurements: the numbers are contended.**"
+cat <<EOF
+
+| tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | peak RSS | first event |
+|---|---|---|---|---|---|---|---|---|---|---|
+EOF
+printf '%s\n' "${rows[@]}"
+cat <<EOF
+
+- ratio: traced opens/s over the first untraced run. delivered and lost: every
+  process's opens over the tracer's whole run. stdout null: to /dev/null, counts
+  from the tracer's own summary on stderr; count: through a FIFO to an awk that
+  counts lines (its CPU is not in the tracer's).
+- unaccounted: workload opens not delivered and not reported lost (floor 0;
+  other processes' opens make it an underestimate).
+- tracer CPU: utime+stime from /proc/PID/stat from the workload's start to 1 s
+  after its end, over that wall time; 100% is one CPU. peak RSS: VmHWM just
+  before SIGINT.
+- first event: median of $first_runs runs, from exec to the first stdout line
+  naming a file opened every 5 ms from exec on (compile and attach included).
+EOF
