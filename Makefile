@@ -2,7 +2,7 @@
 GO ?= go
 ARGS ?=
 
-.PHONY: setup build run test vet clean
+.PHONY: setup build run test vet clean bench
 
 setup:
 	./scripts/setup.sh
@@ -19,6 +19,10 @@ run: build
 test: setup
 	PATH="$$PATH:/usr/local/go/bin" $(GO) vet ./...
 	PATH="$$PATH:/usr/local/go/bin" $(GO) test -p 1 -count=1 ./...
+
+# gosnoop open against bpftrace and python-bcc; BENCH_ARGS="-d 10"
+bench:
+	./scripts/bench-open.sh $(BENCH_ARGS)
 
 clean:
 	rm -f gosnoop
