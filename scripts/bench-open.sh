@@ -14,14 +14,16 @@
 #   -d SECONDS  workload duration per tracer (default 5; env BENCH_SECONDS)
 #   -f RUNS     first-event measurements per tracer, median shown (default 3;
 #               env BENCH_FIRST_RUNS)
-# Env BENCH_QEMU_WAIT: seconds to wait for a running qemu-system to finish
-# before measuring (default 1200); the numbers mean little while another
-# guest shares this machine's CPUs.
+# Env BENCH_QUIET_WAIT: seconds in all (default 1200) to spend waiting, before
+# each measurement, for a quiet machine: no qemu-system guest, no other
+# process holding tracing BPF programs (another tracer on the open
+# tracepoints slows the workload directly), under a quarter of a CPU busy.
+# Rows measured while something else ran anyway say so.
 set -euo pipefail
 
 duration=${BENCH_SECONDS:-5}
 first_runs=${BENCH_FIRST_RUNS:-3}
-qemu_wait=${BENCH_QEMU_WAIT:-1200}
+quiet_wait=${BENCH_QUIET_WAIT:-1200}
 
 usage() { sed -n '/^# Usage:/,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while getopts d:f:h opt; do
@@ -33,11 +35,12 @@ while getopts d:f:h opt; do
 done
 [[ $duration =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "bench: -d wants seconds, not $duration" >&2; exit 2; }
 [[ $first_runs =~ ^[1-9][0-9]*$ ]] || { echo "bench: -f wants a count, not $first_runs" >&2; exit 2; }
+[[ $quiet_wait =~ ^[0-9]+$ ]] || { echo "bench: BENCH_QUIET_WAIT wants seconds, not $quiet_wait" >&2; exit 2; }
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,BENCH_SECONDS,BENCH_FIRST_RUNS,BENCH_QEMU_WAIT "$0" "$@"
+	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,BENCH_SECONDS,BENCH_FIRST_RUNS,BENCH_QUIET_WAIT "$0" "$@"
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,13 +69,15 @@ done
 tmp=$(mktemp -d /tmp/gosnoop-bench.XXXXXX)
 tracer_pid=
 reader_pid=
+watch_pid=
 cleanup() {
 	# A tracer left running would keep tracing the whole machine.
-	for p in $tracer_pid $reader_pid; do
+	local p
+	for p in $tracer_pid $reader_pid $watch_pid; do
 		kill -INT "$p" 2>/dev/null || true
 	done
 	sleep 0.5
-	for p in $tracer_pid $reader_pid; do
+	for p in $tracer_pid $reader_pid $watch_pid; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -rf "$tmp"
@@ -103,22 +108,9 @@ if [ -z "${BCC_KERNEL_SOURCE:-}" ] && [ ! -e "/lib/modules/$(uname -r)/build" ];
 fi
 python_cmd=(env "${python_env[@]}" "$python" "$here/bench/opensnoop_tp.py")
 
-# Another guest on this 2-CPU machine would take CPU from the workload.
-contended=
-waited=0
-while pgrep qemu-system >/dev/null; do
-	if [ "$waited" -ge "$qemu_wait" ]; then
-		say "qemu-system still running after ${qemu_wait}s; measuring anyway"
-		contended=yes
-		break
-	fi
-	[ "$waited" -eq 0 ] && say "waiting for the running qemu-system to finish (up to ${qemu_wait}s)"
-	sleep 10
-	waited=$((waited + 10))
-done
-check_contention() { pgrep qemu-system >/dev/null && contended=yes || true; }
-
 now() { date +%s.%N; }
+
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # cpu_ticks PID: utime+stime of the whole process.
 cpu_ticks() {
@@ -129,7 +121,53 @@ cpu_ticks() {
 	set -- $rest
 	echo $((${12} + ${13}))
 }
-hz=$(getconf CLK_TCK)
+
+# busy_ticks: CPU time the whole machine spent not idle.
+busy_ticks() {
+	local cpu user nice system idle iowait irq softirq steal rest
+	read -r cpu user nice system idle iowait irq softirq steal rest </proc/stat
+	echo $((user + nice + system + irq + softirq + steal))
+}
+
+# others PID...: what, apart from PIDs, could skew a measurement: a
+# qemu-system guest, or a holder of kprobe, tracepoint, raw tracepoint or
+# tracing BPF programs (types 2, 5, 17, 26); one "comm(pid)" each.
+others() {
+	local pid skip
+	{
+		pgrep qemu-system || true
+		grep -lE '^prog_type:[[:space:]]+(2|5|17|26)$' /proc/[0-9]*/fdinfo/* 2>/dev/null | cut -d/ -f3
+	} | sort -u | while read -r pid; do
+		for skip in "$@"; do
+			[ "$pid" = "$skip" ] && continue 2
+		done
+		echo "$(cat "/proc/$pid/comm" 2>/dev/null)($pid)"
+	done | tr '\n' ' '
+}
+
+# wait_quiet: until others names nobody and the machine is under 25% of a
+# CPU busy over a second, while the quiet_wait budget lasts.
+waited=0
+wait_quiet() {
+	local b0 b1 who
+	while [ "$waited" -lt "$quiet_wait" ]; do
+		b0=$(busy_ticks)
+		sleep 1
+		b1=$(busy_ticks)
+		who=$(others)
+		if [ -z "$who" ] && [ $((100 * (b1 - b0))) -lt $((25 * hz)) ]; then
+			return
+		fi
+		if [ $((waited % 60)) -eq 0 ]; then
+			say "waiting for a quiet machine: $((100 * (b1 - b0) / hz))% of a CPU busy${who:+; running: $who}"
+		fi
+		sleep 4
+		waited=$((waited + 5))
+		if [ "$waited" -ge "$quiet_wait" ]; then
+			say "waited ${quiet_wait}s in all for a quiet machine; measuring without waiting from now on"
+		fi
+	done
+}
 
 # wait_for FILE REGEX PID SECONDS: until FILE has a line matching REGEX.
 wait_for() {
@@ -157,12 +195,33 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 
-# workload: runs openloop; sets opens and rate.
+# workload PID...: runs openloop, watching for others apart from PIDs (the
+# tracer and its reader). Sets opens, rate, other (the CPU share of all but
+# the workload and PIDs) and intruders (what others named meanwhile).
 workload() {
-	local line
+	local line b0 b1 p0=0 p1=0 p t0 t1 work
+	for p in "$@"; do p0=$((p0 + $(cpu_ticks "$p"))); done
+	(while :; do others "$@"; sleep 1; done) >"$tmp/others" &
+	watch_pid=$!
+	b0=$(busy_ticks)
+	t0=$(now)
 	line=$("$tmp/openloop" "$marker" "$duration")
+	t1=$(now)
+	b1=$(busy_ticks)
+	for p in "$@"; do p1=$((p1 + $(cpu_ticks "$p"))); done
+	kill "$watch_pid" 2>/dev/null || true
+	wait "$watch_pid" 2>/dev/null || true
+	watch_pid=
 	opens=$(sed -n 's/.*opens=\([0-9]*\).*/\1/p' <<<"$line")
 	rate=$(sed -n 's/.*opens_per_sec=\([0-9]*\).*/\1/p' <<<"$line")
+	work=$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+	other=$(awk -v b="$((b1 - b0 - (p1 - p0)))" -v hz="$hz" -v w="$work" -v t0="$t0" -v t1="$t1" \
+		'BEGIN { o = (b / hz - w) / (t1 - t0); printf "%.0f%%", o < 0 ? 0 : 100 * o }')
+	intruders=$(tr ' ' '\n' <"$tmp/others" | sed '/^$/d' | sort -u | tr '\n' ' ')
+	intruders=${intruders% }
+	if [ -n "$intruders" ]; then
+		say "also running during the workload: $intruders"
+	fi
 }
 
 # first_event COMMAND...: median ms from exec to the first line naming the
@@ -170,31 +229,43 @@ workload() {
 first_event() {
 	local i ms all=()
 	for ((i = 0; i < first_runs; i++)); do
+		wait_quiet
 		ms=$("$tmp/firstevent" "$first_marker" 60 "$@" 2>>"$tmp/first.err" | sed -n 's/^firstevent ms=//p')
 		all+=("${ms:-error}")
 	done
+	say "first event (ms): ${all[*]}"
 	printf '%s\n' "${all[@]}" | awk '
 		/^[0-9.]+$/ { v[n++] = $1; next } { bad++ }
 		END {
 			if (n == 0) { print "timeout"; exit }
-			asort_n(v, n)
+			sort(v, n)
 			printf "%.0f ms", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
 			if (bad) printf " (%d timed out)", bad
 			print ""
 		}
-		function asort_n(a, n,   i, j, t) {
+		function sort(a, n,   i, j, t) {
 			for (i = 1; i < n; i++)
 				for (j = i; j > 0 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 		}'
 }
 
 rows=()
+notes=()
 base_rate=
 
-# add_row TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU RSS FIRST
+# add_row TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU RSS FIRST: one table
+# row, with the last workload's opens, other and intruders.
 add_row() {
+	local mark=
+	if [ -n "$intruders" ]; then
+		local what=$1
+		[ "$2" = – ] || what+=" $2"
+		notes+=("[$((${#notes[@]} + 1))] $what: also running: $intruders")
+		mark=" [${#notes[@]}]"
+	fi
 	rows+=("$(awk -v base="$base_rate" -v opens="$opens" -v tracer="$1" -v output="$2" -v out="$3" \
-		-v rate="$4" -v delivered="$5" -v lost="$6" -v cpu="$7" -v rss="$8" -v first="$9" '
+		-v rate="$4" -v delivered="$5" -v lost="$6" -v cpu="$7" -v rss="$8" -v first="$9" \
+		-v other="$other$mark" '
 		function commas(n,   s) {
 			if (n !~ /^[0-9]+$/) return n
 			s = ""
@@ -206,8 +277,8 @@ add_row() {
 			missing = "–"
 			if (delivered ~ /^[0-9]+$/ && lost ~ /^[0-9]+$/)
 				missing = commas(opens - delivered - lost < 0 ? 0 : opens - delivered - lost)
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
-				commas(rate), ratio, commas(delivered), commas(lost), missing, cpu, rss, first
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
+				commas(rate), ratio, commas(delivered), commas(lost), missing, cpu, rss, first, other
 		}')")
 }
 
@@ -220,9 +291,10 @@ trace() {
 	local name=$1 output=$2 mode=$3 ready=$4
 	shift 4
 	local err=$tmp/tracer.err count=$tmp/count fifo=$tmp/fifo ready_file=$tmp/tracer.err
-	local delivered=– lost=– cpu=– rss=– c0 c1 t0 t1
+	local delivered=– lost=– cpu=– rss=– c0 c1 t0 t1 i
 	[ "$mode" = count ] && ready_file=$tmp/ready
 	rm -f "$err" "$count" "$fifo" "$tmp/ready"
+	wait_quiet
 	say "$name $output: tracing while the workload runs ${duration}s"
 	if [ "$mode" = count ]; then
 		mkfifo "$fifo"
@@ -242,8 +314,12 @@ trace() {
 		say "$name $output did not start: $(tail -n 3 "$err" | tr '\n' ' ')"
 		stop "$tracer_pid"
 		tracer_pid=
-		[ -n "$reader_pid" ] && { wait "$reader_pid" 2>/dev/null || true; reader_pid=; }
-		opens=0
+		if [ -n "$reader_pid" ]; then
+			kill "$reader_pid" 2>/dev/null || true
+			wait "$reader_pid" 2>/dev/null || true
+			reader_pid=
+		fi
+		opens=0 other=– intruders=
 		add_row "$name" "$output" "$mode" "did not start" – – – – –
 		return
 	fi
@@ -251,8 +327,8 @@ trace() {
 	sleep 1
 	c0=$(cpu_ticks "$tracer_pid")
 	t0=$(now)
-	workload
-	check_contention
+	# shellcheck disable=SC2086
+	workload "$tracer_pid" $reader_pid
 	# Time to drain what is still buffered.
 	sleep 1
 	c1=$(cpu_ticks "$tracer_pid")
@@ -278,10 +354,11 @@ trace() {
 		lost=$(sed -En 's/^(gosnoop: )?([0-9]+) events, ([0-9]+) lost$/\3/p' "$err" | tail -n1)
 		: "${delivered:=no summary}" "${lost:=–}"
 	fi
-	say "$name $output: $rate opens/s, delivered $delivered, lost $lost, cpu $cpu, rss $rss; timing the first event"
+	say "$name $output: $rate opens/s, delivered $delivered, lost $lost, cpu $cpu, rss $rss, others $other; timing the first event"
 	add_row "$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$rss" "$(first_event "$@")"
 }
 
+wait_quiet
 say "untraced workload, ${duration}s"
 workload
 base_rate=$rate
@@ -295,6 +372,7 @@ done
 trace bpftrace "opensnoop.bt" count '^Attaching [0-9]+ probe' bpftrace "$opensnoop_bt"
 trace python-bcc "perf, wakeup 64" null 'Tracing open' "${python_cmd[@]}"
 
+wait_quiet
 say "untraced workload again, to see drift"
 workload
 add_row "none (again)" – – "$rate" – – – – –
@@ -302,12 +380,9 @@ add_row "none (again)" – – "$rate" – – – – –
 cat <<EOF
 
 $(uname -r), $(nproc) CPUs; workload: one thread opening and closing a file, ${duration}s per row.
-EOF
-[ -n "$contended" ] && echo "**A qemu-system guest ran during the measurements: the numbers are contended.**"
-cat <<EOF
 
-| tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | peak RSS | first event |
-|---|---|---|---|---|---|---|---|---|---|---|
+| tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | peak RSS | first event | other load |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
 printf '%s\n' "${rows[@]}"
 cat <<EOF
@@ -323,4 +398,10 @@ cat <<EOF
   before SIGINT.
 - first event: median of $first_runs runs, from exec to the first stdout line
   naming a file opened every 5 ms from exec on (compile and attach included).
+- other load: CPU used by everything but the workload, the tracer and its
+  reader while the workload ran; 100% is one CPU.
 EOF
+if [ ${#notes[@]} -gt 0 ]; then
+	echo
+	printf '%s\n' "${notes[@]}"
+fi
