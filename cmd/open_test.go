@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -143,7 +142,7 @@ func startTracer(t *testing.T, args ...string) *tracer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tr.cmd.Process.Kill(); tr.cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(tracerStartWait)
 	for !strings.Contains(tr.stderr.String(), "Hit Ctrl-C to end.") {
 		if tr.cmd.ProcessState != nil || time.Now().After(deadline) {
 			t.Fatalf("gosnoop %v did not start:\n%s", args, tr.stderr.String())
@@ -194,15 +193,28 @@ type openEvent struct {
 func (tr *tracer) events(t *testing.T) []openEvent {
 	t.Helper()
 	var evs []openEvent
-	sc := bufio.NewScanner(strings.NewReader(tr.stdout.String()))
-	for sc.Scan() {
+	for _, line := range tr.lines() {
 		var ev openEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("stdout line %q is not JSON: %v", sc.Text(), err)
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("stdout line %q is not JSON: %v", line, err)
 		}
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+// lines returns the complete lines of stdout so far: the tracer may be in
+// the middle of writing the last one.
+func (tr *tracer) lines() []string {
+	out := tr.stdout.String()
+	out = out[:strings.LastIndexByte(out, '\n')+1]
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 // waitFor waits until pid's event for path appears and returns it.

@@ -81,10 +81,7 @@ type probeLine struct {
 func (tr *tracer) probeLines(t *testing.T) []probeLine {
 	t.Helper()
 	var out []probeLine
-	for _, s := range strings.Split(strings.TrimSpace(tr.stdout.String()), "\n") {
-		if s == "" {
-			continue
-		}
+	for _, s := range tr.lines() {
 		var l probeLine
 		if err := json.Unmarshal([]byte(s), &l); err != nil {
 			t.Fatalf("%q is not JSON: %v", s, err)

@@ -33,10 +33,7 @@ func TestTracePipeDecodesMarkerLines(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "trace_marker"), []byte(marker+" says: hi\n"), 0)
 		time.Sleep(100 * time.Millisecond)
 		got = got[:0]
-		for _, s := range strings.Split(strings.TrimSpace(tr.stdout.String()), "\n") {
-			if s == "" {
-				continue
-			}
+		for _, s := range tr.lines() {
 			var l line
 			if err := json.Unmarshal([]byte(s), &l); err != nil {
 				t.Fatalf("%q is not JSON: %v", s, err)
