@@ -235,3 +235,43 @@ func TestKprobeMatchesTracepoints(t *testing.T) {
 		t.Errorf("exit %d (kprobe), %d (tracepoint) after SIGINT", kcode, tcode)
 	}
 }
+
+// TestKprobeProbeSpecs attaches a p: spec (typed signature, user string) and
+// an r: spec (predicate on retval) to the open program's kernel function and
+// checks both catch marker opens by a child.
+func TestKprobeProbeSpecs(t *testing.T) {
+	_, fn := needKprobes(t)
+	present, missing := markerPaths(t)
+	pSpec := `p:` + fn + `(int dfd, const char __user *filename) "%s", filename`
+	if fn == "do_sys_open" {
+		pSpec = `p:do_sys_open "%s", arg2@user`
+	}
+	tr := startTracer(t, "probe", "--json", "--string-size", "256", pSpec,
+		`r:`+fn+` (retval == -2) "failed: %ld", retval`)
+	pid := catFile(t, present)
+	missingPID := catFile(t, missing)
+
+	var gotEntry, gotReturn bool
+	deadline := time.Now().Add(tracerStartWait)
+	for !(gotEntry && gotReturn) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		for _, l := range tr.probeLines(t) {
+			if l.Probe == "p:"+fn && l.PID == pid && l.Message == present {
+				gotEntry = true
+			}
+			if l.Probe == "r:"+fn && l.PID == missingPID && l.Message == "failed: -2" {
+				gotReturn = true
+			}
+			if l.Probe == "r:"+fn && l.Message != "failed: -2" {
+				t.Errorf("the r: predicate let through %+v", l)
+			}
+		}
+	}
+	if code := tr.stop(t); code != 0 {
+		t.Errorf("exit %d:\n%s", code, tr.stderr.String())
+	}
+	if !gotEntry || !gotReturn {
+		t.Fatalf("p: caught the marker %v, r: caught the ENOENT %v; stdout ends:\n%s\nstderr:\n%s",
+			gotEntry, gotReturn, tail(tr.stdout.String(), 2000), tr.stderr.String())
+	}
+}
