@@ -83,7 +83,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 say "building gosnoop and the helpers in $tmp"
 (cd "$repo" && go build -o "$tmp/gosnoop" .)
@@ -252,21 +252,38 @@ first_event() {
 
 rows=()
 notes=()
-base_rate=
+row_fields=()
+untraced_rates=()
+untraced_other=()
 
-# add_row TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU RSS FIRST: one table
-# row, with the last workload's opens, other and intruders.
-add_row() {
-	local mark=
+# untraced: the workload alone; its rate goes into untraced_rates.
+untraced() {
+	wait_quiet
+	say "untraced workload, ${duration}s"
+	workload
+	untraced_rates+=("$rate")
+	untraced_other+=("$other")
+	note_intruders "untraced run ${#untraced_rates[@]}"
+	say "untraced: $rate opens/s, others $other"
+}
+
+# note_intruders WHAT: a footnote naming the last workload's intruders, if
+# any; prints its mark.
+mark=
+note_intruders() {
+	mark=
 	if [ -n "$intruders" ]; then
-		local what=$1
-		[ "$2" = – ] || what+=" $2"
-		notes+=("[$((${#notes[@]} + 1))] $what: also running: $intruders")
+		notes+=("[$((${#notes[@]} + 1))] $1: also running: $intruders")
 		mark=" [${#notes[@]}]"
 	fi
-	rows+=("$(awk -v base="$base_rate" -v opens="$opens" -v tracer="$1" -v output="$2" -v out="$3" \
-		-v rate="$4" -v delivered="$5" -v lost="$6" -v cpu="$7" -v rss="$8" -v first="$9" \
-		-v other="$other$mark" '
+}
+
+# add_row BASE TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU RSS FIRST OPENS
+# OTHER: one table row; the ratio is RATE over BASE.
+add_row() {
+	rows+=("$(awk -v base="$1" -v tracer="$2" -v output="$3" -v out="$4" \
+		-v rate="$5" -v delivered="$6" -v lost="$7" -v cpu="$8" -v rss="$9" -v first="${10}" \
+		-v opens="${11}" -v other="${12}" '
 		function commas(n,   s) {
 			if (n !~ /^[0-9]+$/) return n
 			s = ""
@@ -320,8 +337,7 @@ trace() {
 			wait "$reader_pid" 2>/dev/null || true
 			reader_pid=
 		fi
-		opens=0 other=– intruders=
-		add_row "$name" "$output" "$mode" "did not start" – – – – –
+		row_fields=("$name" "$output" "$mode" "did not start" – – – – – 0 –)
 		return
 	fi
 	# Attaching goes on a moment after the start line for some tracers.
@@ -356,27 +372,42 @@ trace() {
 		: "${delivered:=no summary}" "${lost:=–}"
 	fi
 	say "$name $output: $rate opens/s, delivered $delivered, lost $lost, cpu $cpu, rss $rss, others $other; timing the first event"
-	add_row "$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$rss" "$(first_event "$@")"
+	note_intruders "$name $output"
+	row_fields=("$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$rss" "$(first_event "$@")" "$opens" "$other$mark")
 }
 
-wait_quiet
-say "untraced workload, ${duration}s"
-workload
-base_rate=$rate
-add_row "none" – – "$rate" – – – – –
+# row TRACE-ARGS...: trace, then the workload alone again, and a table row
+# with the ratio to the mean of the untraced runs just before and after, so
+# that the machine's drift cancels out.
+row() {
+	local before=${untraced_rates[-1]}
+	trace "$@"
+	untraced
+	add_row "$(( (before + untraced_rates[-1]) / 2 ))" "${row_fields[@]}"
+}
 
+untraced
 gs=$tmp/gosnoop
 for output in ringbuf perf trace-pipe; do
-	trace gosnoop "$output" null 'Tracing open' "$gs" open --output "$output"
-	trace gosnoop "$output --json" null 'Tracing open' "$gs" open --output "$output" --json
+	row gosnoop "$output" null 'Tracing open' "$gs" open --output "$output"
+	row gosnoop "$output --json" null 'Tracing open' "$gs" open --output "$output" --json
 done
-trace bpftrace "opensnoop.bt" count '^Attaching [0-9]+ probe' bpftrace "$opensnoop_bt"
-trace python-bcc "perf, wakeup 64" null 'Tracing open' "${python_cmd[@]}"
+row bpftrace "opensnoop.bt" count '^Attaching [0-9]+ probe' bpftrace "$opensnoop_bt"
+row python-bcc "perf, wakeup 64" null 'Tracing open' "${python_cmd[@]}"
 
-wait_quiet
-say "untraced workload again, to see drift"
-workload
-add_row "none (again)" – – "$rate" – – – – –
+# The untraced runs: median, and their spread around it.
+untraced_row=$(printf '%s\n' "${untraced_rates[@]}" | sort -n | awk -v other="$(printf '%s\n' "${untraced_other[@]}" | sort -n | tail -n1)" '
+	function commas(n,   s) {
+		n = sprintf("%.0f", n)
+		s = ""
+		while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
+		return n s
+	}
+	{ v[NR] = $1 }
+	END {
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "| none: median of %d | – | – | %s | %.2f–%.2f | – | – | – | – | – | – | ≤ %s |\n", NR, commas(m), v[1] / m, v[NR] / m, other
+	}')
 
 cat <<EOF
 
@@ -385,13 +416,16 @@ $(uname -r), $(nproc) CPUs; workload: one thread opening and closing a file, ${d
 | tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | peak RSS | first event | other load |
 |---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
+echo "$untraced_row"
 printf '%s\n' "${rows[@]}"
 cat <<EOF
 
-- ratio: traced opens/s over the first untraced run. delivered and lost: every
-  process's opens over the tracer's whole run. stdout null: to /dev/null, counts
-  from the tracer's own summary on stderr; count: through a FIFO to an awk that
-  counts lines (its CPU is not in the tracer's).
+- ratio: traced opens/s over the mean of the untraced runs just before and
+  after; for "none", the lowest and highest untraced run over their median.
+- delivered and lost: every process's opens over the tracer's whole run.
+  stdout null: to /dev/null, counts from the tracer's own summary on stderr;
+  count: through a FIFO to an awk that counts lines (its CPU is not in the
+  tracer's).
 - unaccounted: workload opens not delivered and not reported lost (floor 0;
   other processes' opens make it an underestimate).
 - tracer CPU: utime+stime from /proc/PID/stat from the workload's start to 1 s
