@@ -23,8 +23,9 @@ import (
 const pollInterval = 100 * time.Millisecond
 
 // perfWakeup is how many samples wake the reader: per-sample wakeups slow the
-// traced workload many times over.
-const perfWakeup = 32
+// traced workload many times over. The ring buffer program batches its
+// wakeups the same way.
+const perfWakeup = 128
 
 // perfWakeupFor bounds the wakeup batch to half of a buffer of pages holding
 // events of eventSize, so a small buffer is not lost waiting for a batch.
@@ -51,6 +52,7 @@ func chooseOpenOutput(cfg *openConfig, logf func(string, ...any)) {
 			cpus *= 2
 		}
 		cfg.prog.RingPages = cfg.pages * cpus
+		cfg.prog.RingWakeup = perfWakeupFor(cfg.pages, programs.OpenEventSize)
 	}
 }
 

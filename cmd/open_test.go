@@ -64,7 +64,7 @@ func TestOpenEBPFRendersFilters(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"if (pid != 4242)", "if (uid != 0)", "if (ret >= 0)", "TRACEPOINT_PROBE(syscalls, sys_enter_openat)", "BPF_PERF_OUTPUT"} {
+	for _, want := range []string{"if ((u32)(id >> 32) != 4242)", "if ((u32)bpf_get_current_uid_gid() != 0)", "if (ret >= 0)", "TRACEPOINT_PROBE(syscalls, sys_enter_openat)", "BPF_PERF_OUTPUT"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("--ebpf output lacks %q", want)
 		}

@@ -67,9 +67,10 @@ type OpenOptions struct {
 	Kprobe      string       // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
 	Tracepoints OpenSyscalls // syscall tracepoints to render
 
-	Output    Output
-	RingPages int    // ringbuf output: size of the one buffer in pages, a power of two
-	Tag       string // trace-pipe output: hex marker that starts every line we print
+	Output     Output
+	RingPages  int    // ringbuf output: size of the one buffer in pages, a power of two
+	RingWakeup int    // ringbuf output: events per CPU between wakeups of the reader
+	Tag        string // trace-pipe output: hex marker that starts every line we print
 }
 
 var hexTag = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
@@ -91,6 +92,9 @@ func (o OpenOptions) Validate() error {
 		if o.RingPages < 1 || o.RingPages&(o.RingPages-1) != 0 {
 			return fmt.Errorf("ring buffer pages must be a power of two, got %d", o.RingPages)
 		}
+		if o.RingWakeup < 1 || o.RingWakeup > 65536 {
+			return fmt.Errorf("ring buffer wakeup must be from 1 to 65536, got %d", o.RingWakeup)
+		}
 	case OutputTracePipe:
 		if !hexTag.MatchString(o.Tag) {
 			return fmt.Errorf("trace-pipe tag %q must be 1-16 lowercase hex digits", o.Tag)
@@ -110,8 +114,12 @@ func RenderOpen(o OpenOptions) (string, error) {
 }
 
 // OpenEventSize is the size of struct open_event; open.c.tmpl states it too
-// and the C compiler checks it there.
-const OpenEventSize = 304
+// and the C compiler checks it there. Samples are shorter: OpenHeaderSize
+// bytes, then the path up to and including its NUL.
+const (
+	OpenEventSize  = 304
+	OpenHeaderSize = 48
+)
 
 // OpenEvent mirrors struct open_event in open.c.tmpl.
 type OpenEvent struct {
@@ -126,10 +134,10 @@ type OpenEvent struct {
 	Path  [256]byte
 }
 
-// DecodeOpenEvent fills ev from a raw perf sample without reflection or allocation.
+// DecodeOpenEvent fills ev from a raw sample without reflection or allocation.
 func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
-	if len(b) < OpenEventSize {
-		return fmt.Errorf("open event: %d bytes, want %d", len(b), OpenEventSize)
+	if len(b) < OpenHeaderSize {
+		return fmt.Errorf("open event: %d bytes, want at least %d", len(b), OpenHeaderSize)
 	}
 	le := binary.LittleEndian
 	ev.TsNs = le.Uint64(b[0:])
@@ -139,8 +147,9 @@ func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
 	ev.Ret = int32(le.Uint32(b[20:]))
 	ev.Flags = int32(le.Uint32(b[24:]))
 	ev.Mode = le.Uint32(b[28:])
-	copy(ev.Comm[:], b[32:48])
-	copy(ev.Path[:], b[48:OpenEventSize])
+	copy(ev.Comm[:], b[32:OpenHeaderSize])
+	n := copy(ev.Path[:], b[OpenHeaderSize:min(len(b), OpenEventSize)])
+	clear(ev.Path[n:])
 	return nil
 }
 

@@ -34,7 +34,7 @@ func TestRenderOpen(t *testing.T) {
 		"tracepoints": func(o *OpenOptions) { o.Kprobe = "" },
 		"openat-only": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{Openat: true} },
 		"trace-pipe":  func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = "5eed" },
-		"ringbuf":     func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 128 },
+		"ringbuf":     func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 128; o.RingWakeup = 64 },
 		"all-together": func(o *OpenOptions) {
 			o.PID, o.TID, o.UID, o.FailedOnly = 1234, 4321, 1000, true
 			o.Output, o.Tag = OutputTracePipe, "5eed"
@@ -59,7 +59,8 @@ func TestRenderOpenRejects(t *testing.T) {
 		"uid too large":    func(o *OpenOptions) { o.UID = 1 << 32 },
 		"unknown function": func(o *OpenOptions) { o.Kprobe = "vfs_open); evil(" },
 		"nothing attached": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{} },
-		"ring pages":       func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 96 },
+		"ring pages":       func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 96; o.RingWakeup = 64 },
+		"ring wakeup":      func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 64 },
 		"unknown output":   func(o *OpenOptions) { o.Output = "pipe" },
 		"tag not hex":      func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = `x" %s` },
 		"tag empty":        func(o *OpenOptions) { o.Output = OutputTracePipe },
@@ -92,6 +93,14 @@ func TestOpenEventSize(t *testing.T) {
 	if s := binary.Size(OpenEvent{}); s != cSize {
 		t.Errorf("binary.Size(OpenEvent{}) = %d, C size %d", s, cSize)
 	}
+	h := regexp.MustCompile(`#define OPEN_HEADER_SIZE (\d+)`).FindStringSubmatch(openSource)
+	if h == nil {
+		t.Fatal("open.c.tmpl does not define OPEN_HEADER_SIZE")
+	}
+	cHeader, _ := strconv.Atoi(h[1])
+	if off := int(unsafe.Offsetof(OpenEvent{}.Path)); cHeader != OpenHeaderSize || off != cHeader {
+		t.Errorf("C header %d, OpenHeaderSize %d, offset of Path %d", cHeader, OpenHeaderSize, off)
+	}
 }
 
 func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
@@ -114,8 +123,19 @@ func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
 
 func TestDecodeOpenEventShort(t *testing.T) {
 	var ev OpenEvent
-	if err := DecodeOpenEvent(make([]byte, OpenEventSize-1), &ev); err == nil {
-		t.Fatal("short sample decoded without error")
+	if err := DecodeOpenEvent(make([]byte, OpenHeaderSize-1), &ev); err == nil {
+		t.Fatal("sample shorter than the header decoded without error")
+	}
+	// Samples end after the path's NUL; what an earlier, longer path left
+	// behind must not show through.
+	copy(ev.Path[:], "/a/much/longer/path/from/before")
+	sample := append(make([]byte, OpenHeaderSize), "/etc\x00"...)
+	sample[8] = 42
+	if err := DecodeOpenEvent(sample, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.PID != 42 || ev.PathString() != "/etc" || ev.Path[10] != 0 {
+		t.Errorf("pid %d path %q, rest %q", ev.PID, ev.PathString(), ev.Path[:32])
 	}
 }
 

@@ -52,10 +52,13 @@ func (m *Module) OpenRing(table string, onSample func([]byte)) (*RingReader, err
 	return r, nil
 }
 
-// Poll waits up to timeout for records and hands over all that are there.
+// Poll waits up to timeout for a wakeup, then hands over every record that
+// is there: programs that batch their wakeups (BPF_RB_NO_WAKEUP) leave
+// records that no wakeup announced.
 func (r *RingReader) Poll(timeout time.Duration) {
 	if r.rb != nil {
 		C.bpf_poll_ringbuf(r.rb, C.int(timeout.Milliseconds()))
+		C.bpf_consume_ringbuf(r.rb)
 	}
 }
 
