@@ -16,7 +16,11 @@ import (
 func planOpen(cfg *openConfig, traceDir string, logf func(string, ...any)) error {
 	if cfg.attach != "tracepoint" {
 		ok, reason := kernel.Kprobes(traceDir)
-		fn, ferr := kernel.FirstFunction(programs.OpenKprobeFunctions)
+		var fn string
+		var ferr error
+		if ok || cfg.attach == "kprobe" { // reading kallsyms takes tens of milliseconds
+			fn, ferr = kernel.FirstFunction(programs.OpenKprobeFunctions)
+		}
 		switch {
 		case cfg.attach == "kprobe" && ferr != nil:
 			return fmt.Errorf("--attach kprobe: %w", ferr)

@@ -97,11 +97,18 @@ func openOpenEvents(m *bcc.Module, cfg openConfig, p *openPrinter) (*openEventRe
 // the number of events lost.
 func (er *openEventReader) run(ctx context.Context, stderr io.Writer) (uint64, error) {
 	var reported uint64
+	var checked time.Time
 	for ctx.Err() == nil {
 		er.poll(pollInterval)
 		if err := er.p.flush(); err != nil {
 			return reported, err
 		}
+		// Wakeups can come thousands of times a second; drops are checked
+		// no more often than output is flushed.
+		if time.Since(checked) < pollInterval {
+			continue
+		}
+		checked = time.Now()
 		lost, err := er.lost()
 		if err != nil {
 			return reported, err
