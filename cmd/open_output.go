@@ -18,9 +18,12 @@ import (
 	"github.com/gosnoop/gosnoop/programs"
 )
 
-// pollInterval bounds how long an event may wait in a half-filled perf batch
+// pollInterval bounds how long an event may wait in a half-filled batch
 // or in the stdout buffer.
-const pollInterval = 100 * time.Millisecond
+const pollInterval = 20 * time.Millisecond
+
+// lostCheckInterval is how often the readers look for new drops to report.
+const lostCheckInterval = 100 * time.Millisecond
 
 // perfWakeup is how many samples wake the reader: per-sample wakeups slow the
 // traced workload many times over. The ring buffer program batches its
@@ -105,7 +108,7 @@ func (er *openEventReader) run(ctx context.Context, stderr io.Writer) (uint64, e
 		}
 		// Wakeups can come thousands of times a second; drops are checked
 		// no more often than output is flushed.
-		if time.Since(checked) < pollInterval {
+		if time.Since(checked) < lostCheckInterval {
 			continue
 		}
 		checked = time.Now()
