@@ -58,41 +58,8 @@ fi
 
 # --- the guest root file system, cached -------------------------------------
 
-# host_mirror prints the URI of the host's apt source for $SUITE main, from
-# one-line sources (sources.list, *.list) or deb822 ones (*.sources).
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk -v suite="$SUITE" '
-			$1 == "deb" {
-				i = 2
-				if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-				if ($(i + 1) != suite) next
-				for (j = i + 2; j <= NF; j++) if ($j == "main") { print $i; exit }
-			}' "$f"
-	done
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk -v suite="$SUITE" '
-			function has(list, word) { return (" " list " ") ~ (" " word " ") }
-			function stanza() {
-				if (has(v["types"], "deb") && has(v["suites"], suite) && has(v["components"], "main") && tolower(v["enabled"]) != "no") {
-					split(v["uris"], u, " "); print u[1]; found = 1; exit
-				}
-				delete v
-			}
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { stanza(); next }
-			/^[ \t]/ { v[key] = v[key] " " $0; next }
-			{
-				key = tolower(substr($0, 1, index($0, ":") - 1))
-				v[key] = substr($0, index($0, ":") + 1)
-				gsub(/[ \t]+/, " ", v[key])
-			}
-			END { if (!found) stanza() }' "$f"
-	done
-}
+# debian_uri SUITE: the URI of the host's apt source for SUITE main.
+. scripts/apt-source.sh
 
 # build_rootfs DIR MIRROR: a minimal Debian with the cloud kernel, its
 # headers, libbcc and an initramfs. Its text is part of the cache key.
@@ -126,7 +93,7 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
 flock -w "$ROOTFS_TIMEOUT" 9 || die "another guest-test.sh holds $CACHE/lock"
 if [ ! -e "$image/done" ]; then
-	mirror=${GOSNOOP_GUEST_MIRROR:-$(host_mirror | head -n1)}
+	mirror=${GOSNOOP_GUEST_MIRROR:-$(debian_uri "$SUITE" | head -n1)}
 	[ -n "$mirror" ] || die "no apt source for $SUITE main in /etc/apt; set GOSNOOP_GUEST_MIRROR to a Debian mirror"
 	say "building the guest root file system ($GUEST_PACKAGES) into $image"
 	t0=$SECONDS
