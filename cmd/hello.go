@@ -62,6 +62,8 @@ func runHello(c *cli.Context) error {
 		return err
 	}
 
+	sigCtx, stopSignals := signalContext(c.Context)
+	defer stopSignals()
 	traceDir, err := prepareTracing("gosnoop hello")
 	if err != nil {
 		return err
@@ -123,7 +125,7 @@ func runHello(c *cli.Context) error {
 		return err
 	}
 	defer pipe.Close()
-	ctx, stop := traceContext(c.Context, d)
+	ctx, stop := traceContext(sigCtx, d)
 	defer stop()
 
 	out := c.App.Writer

@@ -141,6 +141,8 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 
+	sigCtx, stopSignals := signalContext(c.Context)
+	defer stopSignals()
 	traceDir, err := prepareTracing("gosnoop open")
 	if err != nil {
 		return err
@@ -176,7 +178,7 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 
-	ctx, stop := traceContext(c.Context, cfg.duration)
+	ctx, stop := traceContext(sigCtx, cfg.duration)
 	defer stop()
 	p.header()
 	printStartLine(stderr, "open() calls", cfg.duration)

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -130,6 +129,8 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 
+	sigCtx, stopSignals := signalContext(c.Context)
+	defer stopSignals()
 	traceDir, err := prepareTracing("gosnoop probe")
 	if err != nil {
 		return err
@@ -143,10 +144,8 @@ func runProbe(c *cli.Context) error {
 	}
 	defer m.Close()
 
-	ctx, stop := traceContext(c.Context, duration)
+	ctx, stop := traceContext(sigCtx, duration) // stop also ends --max-events
 	defer stop()
-	ctx, cancel := context.WithCancel(ctx) // for --max-events
-	defer cancel()
 
 	p := newProbePrinter(c.App.Writer, cfg)
 	layouts := make([]programs.ProbeLayout, len(cfg.prog.Specs))
@@ -165,7 +164,7 @@ func runProbe(c *cli.Context) error {
 			return
 		}
 		if p.print(cfg.prog.Specs[h.Probe], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
-			cancel()
+			stop()
 		}
 	})
 	if err != nil {

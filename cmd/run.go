@@ -119,14 +119,20 @@ func verboseLogger(w io.Writer, on bool) func(string, ...any) {
 	}
 }
 
-// traceContext ends on SIGINT, SIGTERM, or after d when d > 0.
+// signalContext ends on SIGINT or SIGTERM. Commands take it before they
+// compile, so an interrupt at any point ends the run through the deferred
+// detach rather than killing the process.
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
+}
+
+// traceContext is the tracing part of a run: it ends with parent, or after d
+// when d > 0, counted from when tracing starts.
 func traceContext(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
 	if d <= 0 {
-		return ctx, stop
+		return context.WithCancel(parent)
 	}
-	ctx, cancel := context.WithTimeout(ctx, d)
-	return ctx, func() { cancel(); stop() }
+	return context.WithTimeout(parent, d)
 }
 
 // printStartLine prints bcc's "Tracing ... Hit Ctrl-C to end." line.

@@ -40,6 +40,8 @@ func runTracePipe(c *cli.Context) error {
 		return err
 	}
 	grep, asJSON := c.String("grep"), c.Bool("json")
+	sigCtx, stopSignals := signalContext(c.Context)
+	defer stopSignals()
 	dir, err := tracefs.Dir()
 	if err != nil {
 		return err
@@ -55,7 +57,7 @@ func runTracePipe(c *cli.Context) error {
 	if grep != "" {
 		pipe.Keep = func(raw string) bool { return strings.Contains(raw, grep) }
 	}
-	ctx, stop := traceContext(c.Context, d)
+	ctx, stop := traceContext(sigCtx, d)
 	defer stop()
 
 	w := bufio.NewWriter(c.App.Writer)
