@@ -203,17 +203,11 @@ func (p *openPrinter) header() {
 }
 
 func (p *openPrinter) print(ev *programs.OpenEvent) {
-	comm := ev.Comm[:]
-	if i := bytes.IndexByte(comm, 0); i >= 0 {
-		comm = comm[:i]
-	}
+	comm := cStringBytes(ev.Comm[:])
 	if len(p.name) > 0 && !bytes.Contains(comm, p.name) {
 		return
 	}
-	path := ev.Path[:]
-	if i := bytes.IndexByte(path, 0); i >= 0 {
-		path = path[:i]
-	}
+	path := cStringBytes(ev.Path[:])
 	if p.events == 0 {
 		p.first = ev.TsNs
 	}

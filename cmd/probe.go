@@ -158,12 +158,12 @@ func runProbe(c *cli.Context) error {
 		if ctx.Err() != nil {
 			return
 		}
-		var h programs.ProbeHeader
-		if programs.DecodeProbeHeader(b, &h) != nil || int(h.Probe) >= len(layouts) || layouts[h.Probe].Decode(b, &ev) != nil {
+		i, err := programs.ProbeIndex(b)
+		if err != nil || i >= len(layouts) || layouts[i].Decode(b, &ev) != nil {
 			bad++
 			return
 		}
-		if p.print(cfg.prog.Specs[h.Probe], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
+		if p.print(cfg.prog.Specs[i], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
 			stop()
 		}
 	})

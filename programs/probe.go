@@ -237,6 +237,15 @@ type ProbeEvent struct {
 	Values []ProbeValue
 }
 
+// ProbeIndex returns which probe sent a sample, from its header, so the
+// reader can pick that probe's layout before decoding anything else.
+func ProbeIndex(b []byte) (int, error) {
+	if len(b) < ProbeHeaderSize {
+		return 0, fmt.Errorf("probe event: %d bytes, want at least %d", len(b), ProbeHeaderSize)
+	}
+	return int(binary.LittleEndian.Uint32(b[24:])), nil
+}
+
 // DecodeProbeHeader reads the header that starts every probe event.
 func DecodeProbeHeader(b []byte, h *ProbeHeader) error {
 	if len(b) < ProbeHeaderSize {

@@ -293,3 +293,18 @@ func TestSuggestTracepoint(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeIndex(t *testing.T) {
+	b := make([]byte, ProbeHeaderSize)
+	binary.LittleEndian.PutUint32(b[24:], 3)
+	if i, err := ProbeIndex(b); err != nil || i != 3 {
+		t.Errorf("got %d, %v; want 3", i, err)
+	}
+	var h ProbeHeader
+	if err := DecodeProbeHeader(b, &h); err != nil || h.Probe != 3 {
+		t.Errorf("ProbeIndex and DecodeProbeHeader disagree: %d", h.Probe)
+	}
+	if _, err := ProbeIndex(b[:ProbeHeaderSize-1]); err == nil {
+		t.Error("short sample gave an index")
+	}
+}
