@@ -5,7 +5,10 @@ package bcc
 
 /*
 #cgo LDFLAGS: -lbcc
+#define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 */
 import "C"
 
@@ -14,9 +17,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	gobpf "github.com/iovisor/gobpf/bcc"
 
@@ -42,6 +47,7 @@ type Module struct {
 	Headers  kheaders.Source
 	Warnings string // what libbcc printed while compiling successfully
 	attached []string
+	perfFDs  []int // tracepoint attachments, closed by Close
 }
 
 // CompileOptions says how to compile.
@@ -99,19 +105,23 @@ func Compile(src string, opts CompileOptions) (*Module, error) {
 // stdioMu serialises redirections of the process's stdout and stderr.
 var stdioMu sync.Mutex
 
-// captureStdio runs f with file descriptors 1 and 2 sent to a temporary file
-// and returns what was written there. libbcc reports compile and attach
-// problems on stderr and on C++'s stdout, which is buffered and would
-// otherwise be lost or printed long after the error it explains.
+// captureStdio runs f with file descriptors 1 and 2 sent to an anonymous
+// memory file and returns what was written there. libbcc reports compile
+// and attach problems on stderr and on C++'s stdout, which is buffered and
+// would otherwise be lost or printed long after the error it explains.
+//
+// The file has no name (memfd, or a temporary file unlinked at once), so a
+// SIGKILL leaves nothing behind. A SIGQUIT while the descriptors point there
+// would send Go's goroutine dump into the file, so it first puts them back
+// and then lets the signal do what it does.
 func captureStdio(f func()) (string, error) {
 	stdioMu.Lock()
 	defer stdioMu.Unlock()
 
-	tmp, err := os.CreateTemp("", "gosnoop-libbcc-")
+	tmp, err := anonymousFile("gosnoop-libbcc")
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 
 	C.fflush(nil)
@@ -122,23 +132,40 @@ func captureStdio(f func()) (string, error) {
 		}
 		defer syscall.Close(saved[i])
 	}
+
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGQUIT)
+	done := make(chan struct{})
+	var restoreOnce sync.Once
+	restore := func() (err error) {
+		restoreOnce.Do(func() { err = restoreStdio(saved) })
+		return err
+	}
+	go func() {
+		select {
+		case <-quit:
+			restore()
+			signal.Reset(syscall.SIGQUIT)
+			syscall.Kill(os.Getpid(), syscall.SIGQUIT)
+		case <-done:
+		}
+	}()
+	defer func() {
+		signal.Stop(quit)
+		close(done)
+	}()
+
 	for _, fd := range []int{1, 2} {
 		if err := syscall.Dup3(int(tmp.Fd()), fd, 0); err != nil {
-			restoreStdio(saved)
+			restore()
 			return "", err
 		}
 	}
 	// Restore even if f panics, so the panic message is not lost.
-	restored := false
-	defer func() {
-		if !restored {
-			restoreStdio(saved)
-		}
-	}()
+	defer restore()
 	f()
 	C.fflush(nil)
-	restored = true
-	if err := restoreStdio(saved); err != nil {
+	if err := restore(); err != nil {
 		return "", err
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -146,6 +173,25 @@ func captureStdio(f func()) (string, error) {
 	}
 	out, err := io.ReadAll(tmp)
 	return string(out), err
+}
+
+// anonymousFile returns a read-write file with no name in any directory.
+func anonymousFile(name string) (*os.File, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	if fd, _ := C.memfd_create(cname, C.MFD_CLOEXEC); fd >= 0 {
+		return os.NewFile(uintptr(fd), "memfd:"+name), nil
+	}
+	// Kernels before 3.17: a temporary file, unlinked before anything runs.
+	f, err := os.CreateTemp("", name+"-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func restoreStdio(saved [2]int) error {

@@ -1,10 +1,18 @@
 package bcc
 
+/*
+#include <stdlib.h>
+#include <bcc/libbpf.h>
+*/
+import "C"
+
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"unsafe"
 
 	gobpf "github.com/iovisor/gobpf/bcc"
 )
@@ -30,7 +38,7 @@ func (m *Module) attachKprobe(fn, prog string, ret bool) error {
 	if ret {
 		kind = "kretprobe"
 	}
-	fd, err := m.m.LoadKprobe(prog)
+	fd, err := m.load(prog, m.m.LoadKprobe)
 	if err != nil {
 		return fmt.Errorf("loading %s %s: %w", kind, prog, err)
 	}
@@ -57,32 +65,55 @@ func (m *Module) LoadKprobe(prog string) error {
 	if m.m == nil {
 		return errClosed
 	}
-	_, err := m.m.LoadKprobe(prog)
-	if err != nil {
+	if _, err := m.load(prog, m.m.LoadKprobe); err != nil {
 		return fmt.Errorf("loading kprobe program %s: %w", prog, err)
 	}
 	return nil
 }
 
+// load loads prog with libbcc's output captured: when the verifier rejects
+// it, libbcc prints the whole verifier log, which becomes a VerifierError
+// that says why in one line and keeps the log for -v.
+func (m *Module) load(prog string, load func(string) (int, error)) (int, error) {
+	var fd int
+	var err error
+	diag, cerr := captureStdio(func() { fd, err = load(prog) })
+	if cerr != nil {
+		return -1, fmt.Errorf("capturing libbcc output: %w", cerr)
+	}
+	if err != nil {
+		if verr := verifierError(prog, diag, err); verr != nil {
+			return -1, verr
+		}
+		return -1, fmt.Errorf("%w%s", err, because(diag))
+	}
+	return fd, nil
+}
+
 // AttachTracepoint loads the program TRACEPOINT_PROBE(category, event)
-// defines and attaches it.
+// defines and attaches it. The attachment's perf event is kept here rather
+// than in gobpf, so Close can release all of them at once.
 func (m *Module) AttachTracepoint(category, event string) error {
 	if m.m == nil {
 		return errClosed
 	}
 	prog := "tracepoint__" + category + "__" + event
-	fd, err := m.m.LoadTracepoint(prog)
+	fd, err := m.load(prog, m.m.LoadTracepoint)
 	if err != nil {
 		return fmt.Errorf("loading tracepoint program %s: %w", prog, err)
 	}
-	var diag string
-	diag, cerr := captureStdio(func() { err = m.m.AttachTracepoint(category+":"+event, fd) })
+	cat, ev := C.CString(category), C.CString(event)
+	defer C.free(unsafe.Pointer(cat))
+	defer C.free(unsafe.Pointer(ev))
+	var perfFD C.int
+	diag, cerr := captureStdio(func() { perfFD, err = C.bpf_attach_tracepoint(C.int(fd), cat, ev) })
 	if cerr != nil {
 		return fmt.Errorf("capturing libbcc output: %w", cerr)
 	}
-	if err != nil {
+	if perfFD < 0 {
 		return fmt.Errorf("attaching tracepoint %s:%s: %w%s", category, event, err, because(diag))
 	}
+	m.perfFDs = append(m.perfFDs, int(perfFD))
 	m.attached = append(m.attached, "tracepoint:"+category+":"+event)
 	return nil
 }
@@ -124,10 +155,24 @@ func (m *Module) ReadCounter(name string, key uint32) (uint64, error) {
 }
 
 // Close detaches every probe and unloads the programs.
+//
+// Releasing a tracepoint's perf event waits for an RCU grace period in the
+// kernel (60-100 ms each here), so the events are closed concurrently: the
+// waits overlap and teardown takes one grace period, not one per event.
 func (m *Module) Close() {
 	if m == nil || m.m == nil {
 		return
 	}
+	var wg sync.WaitGroup
+	for _, fd := range m.perfFDs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			C.bpf_close_perf_event_fd(C.int(fd))
+		}()
+	}
+	wg.Wait()
+	m.perfFDs = nil
 	m.m.Close()
 	m.m = nil
 }
