@@ -81,6 +81,13 @@ func Headers(cacheDir string) (kheaders.Source, error) {
 	return headersOnce.src, headersOnce.err
 }
 
+// ReleaseHeaders removes the private temporary header tree Headers wrote
+// when the cache directory could not be trusted; it does nothing otherwise.
+// Call it once the process compiles nothing more.
+func ReleaseHeaders() error {
+	return headersOnce.src.Cleanup()
+}
+
 // Compile compiles C source with libbcc.
 func Compile(src string, opts CompileOptions) (*Module, error) {
 	headers, err := Headers(opts.CacheDir)

@@ -4,6 +4,7 @@
 package kheaders
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 )
@@ -31,6 +33,20 @@ const (
 type Source struct {
 	Kind Kind
 	Dir  string
+	// Note says in one line why the minimal tree is not the usual cached
+	// one (a private temporary tree, or a damaged cache rebuilt); for -v.
+	Note string
+	temp string // a private tree for this process only, removed by Cleanup
+}
+
+// Cleanup removes the minimal tree when Prepare had to write a private
+// temporary one; otherwise it does nothing. Call it once libbcc is done
+// compiling.
+func (s Source) Cleanup() error {
+	if s.temp == "" {
+		return nil
+	}
+	return os.RemoveAll(s.temp)
 }
 
 // EnvVar is the variable through which libbcc takes a kernel source tree.
@@ -71,31 +87,66 @@ func InstallHint() string {
 // It returns Minimal with an empty Dir when there are none.
 func Find() Source {
 	if dir := os.Getenv(EnvVar); dir != "" {
-		return Source{FromEnv, dir}
+		return Source{Kind: FromEnv, Dir: dir}
 	}
 	build := filepath.Join(modulesDir, Release(), "build")
 	if isDir(build) {
-		return Source{Host, build}
+		return Source{Kind: Host, Dir: build}
 	}
 	if _, err := os.Stat(kheadersFile); err == nil {
-		return Source{Kheaders, kheadersFile}
+		return Source{Kind: Kheaders, Dir: kheadersFile}
 	}
 	return Source{Kind: Minimal}
 }
 
 // Prepare returns the headers to compile against, writing the minimal tree
-// under cacheDir when the kernel has none. The caller passes Dir to libbcc
-// through EnvVar when Kind is Minimal.
+// (see PrepareMinimal) when the kernel has none. The caller passes Dir to
+// libbcc through EnvVar when Kind is Minimal, and calls Cleanup when done.
 func Prepare(cacheDir string) (Source, error) {
 	src := Find()
 	if src.Kind != Minimal {
 		return src, nil
 	}
-	dir, err := writeMinimalTree(cacheDir)
+	return PrepareMinimal(cacheDir)
+}
+
+// PrepareMinimal returns gosnoop's minimal tree, kept under cacheDir. gosnoop
+// runs as root and compiles what it finds there, so the tree is reused only
+// from a directory no other user can write to, and only if its content is
+// exactly what this binary embeds; a damaged tree is rebuilt. Where cacheDir
+// is unsafe or unusable ("" means there is none), the tree is written to a
+// private temporary directory instead, Note says why, and Cleanup removes it.
+func PrepareMinimal(cacheDir string) (Source, error) {
+	return prepareMinimal(cacheDir, os.Geteuid())
+}
+
+func prepareMinimal(cacheDir string, euid int) (Source, error) {
+	src := Source{Kind: Minimal}
+	want, err := minimalTree()
 	if err != nil {
-		return src, fmt.Errorf("no kernel headers for %s and writing the minimal tree failed: %w (install real ones: %s)", Release(), err, InstallHint())
+		return src, fmt.Errorf("no kernel headers for %s and the minimal tree cannot be used: %w (install real ones: %s)", Release(), err, InstallHint())
 	}
-	src.Dir = dir
+	name := "minimal-headers-" + treeHash(want)
+	dir, err := privateDir(cacheDir, euid)
+	if err == nil {
+		var rebuilt error
+		if src.Dir, rebuilt, err = cachedTree(dir, name, want, euid); err == nil {
+			if rebuilt != nil {
+				src.Note = fmt.Sprintf("rebuilt the header tree %s: %v", src.Dir, rebuilt)
+			}
+			return src, nil
+		}
+	}
+	src.Note = err.Error() + "; using a private temporary tree"
+	if src.temp, err = os.MkdirTemp("", "gosnoop-headers-"); err == nil {
+		src.Dir = src.temp
+		if err = writeTree(src.Dir, want); err != nil {
+			src.Cleanup()
+		}
+	}
+	if err != nil {
+		return Source{Kind: Minimal}, fmt.Errorf("no kernel headers for %s and writing the minimal tree failed: %w (install real ones: %s)", Release(), err, InstallHint())
+	}
 	return src, nil
 }
 
@@ -109,99 +160,297 @@ func archDir() (arch, triplet string, err error) {
 	}
 }
 
-func writeMinimalTree(cacheDir string) (string, error) {
+// entry is one file, directory or symlink of the minimal tree.
+type entry struct {
+	dir  bool
+	link string // symlink target
+	data []byte // file content
+}
+
+// minimalTree lists every entry of the minimal tree, keyed by relative path:
+// the embedded files plus links to this machine's UAPI headers.
+func minimalTree() (map[string]entry, error) {
 	arch, triplet, err := archDir()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if !isFile(filepath.Join(uapiDir, "linux", "types.h")) {
-		return "", fmt.Errorf("kernel UAPI headers missing from %s (apt-get install linux-libc-dev)", uapiDir)
+		return nil, fmt.Errorf("kernel UAPI headers missing from %s (apt-get install linux-libc-dev)", uapiDir)
 	}
 	asmDir := filepath.Join(uapiDir, triplet, "asm")
 	if !isDir(asmDir) {
 		asmDir = filepath.Join(uapiDir, "asm")
 	}
-	links := map[string]string{
-		"include/uapi/linux":       filepath.Join(uapiDir, "linux"),
-		"include/uapi/asm":         asmDir,
-		"include/uapi/asm-generic": filepath.Join(uapiDir, "asm-generic"),
+	want := map[string]entry{
+		"include/uapi/linux":       {link: filepath.Join(uapiDir, "linux")},
+		"include/uapi/asm":         {link: asmDir},
+		"include/uapi/asm-generic": {link: filepath.Join(uapiDir, "asm-generic")},
 	}
-
-	dir := filepath.Join(cacheDir, "minimal-headers-"+treeHash(links))
-	if isDir(dir) {
-		return dir, nil
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(cacheDir, ".minimal-headers-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp) // left over only when the rename below did not happen
-
 	err = fs.WalkDir(tree, "tree", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || d.IsDir() {
 			return err
-		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(path, "tree"), "/")
-		rel = strings.Replace(rel, "arch/x86/", "arch/"+arch+"/", 1)
-		target := filepath.Join(tmp, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
 		}
 		data, err := tree.ReadFile(path)
+		rel := strings.Replace(strings.TrimPrefix(path, "tree/"), "arch/x86/", "arch/"+arch+"/", 1)
+		want[rel] = entry{data: data}
+		return err
+	})
+	for rel := range want {
+		for d := filepath.Dir(rel); d != "."; d = filepath.Dir(d) {
+			want[d] = entry{dir: true}
+		}
+	}
+	return want, err
+}
+
+// sortedPaths puts every directory before what it holds.
+func sortedPaths(want map[string]entry) []string {
+	paths := make([]string, 0, len(want))
+	for p := range want {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+func writeTree(root string, want map[string]entry) error {
+	for _, rel := range sortedPaths(want) {
+		e, path := want[rel], filepath.Join(root, rel)
+		var err error
+		switch {
+		case e.dir:
+			err = os.Mkdir(path, 0o755)
+		case e.link != "":
+			err = os.Symlink(e.link, path)
+		default:
+			err = os.WriteFile(path, e.data, 0o644)
+		}
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		return "", err
 	}
-	for link, target := range links {
-		path := filepath.Join(tmp, link)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return "", err
-		}
-		if err := os.Symlink(target, path); err != nil {
-			return "", err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if isDir(dir) { // another gosnoop wrote it first
-			return dir, nil
-		}
-		return "", err
-	}
-	return dir, nil
+	return nil
 }
 
 // treeHash names a tree by its content and links, so a new gosnoop never
 // reuses an older tree.
-func treeHash(links map[string]string) string {
+func treeHash(want map[string]entry) string {
 	h := sha256.New()
-	_ = fs.WalkDir(tree, "tree", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, _ := tree.ReadFile(path)
-		fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
-		h.Write(data)
-		return nil
-	})
-	for _, k := range []string{"include/uapi/linux", "include/uapi/asm", "include/uapi/asm-generic"} {
-		fmt.Fprintf(h, "%s\x00%s\x00", k, links[k])
+	for _, rel := range sortedPaths(want) {
+		e := want[rel]
+		fmt.Fprintf(h, "%s\x00%t\x00%s\x00%d\x00", rel, e.dir, e.link, len(e.data))
+		h.Write(e.data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// CacheDir is where gosnoop keeps the minimal tree.
-func CacheDir() string {
-	if dir, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(dir, "gosnoop")
+// cachedTree returns dir/name once it holds exactly want, writing it when
+// missing and rebuilding it when damaged; rebuilt says what was wrong.
+func cachedTree(dir, name string, want map[string]entry, euid int) (path string, rebuilt, err error) {
+	path = filepath.Join(dir, name)
+	problem := verifyTree(path, want, euid)
+	if problem == nil {
+		return path, nil, nil
 	}
-	return filepath.Join(os.TempDir(), "gosnoop-cache")
+	tmp, err := os.MkdirTemp(dir, ".minimal-headers-")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(tmp) // left over only when the rename below did not happen
+	if err := writeTree(tmp, want); err != nil {
+		return "", nil, err
+	}
+	if !errors.Is(problem, fs.ErrNotExist) {
+		rebuilt = problem
+		// Move the bad tree aside rather than deleting it in place, so the
+		// good one appears in a single rename.
+		stale, err := os.MkdirTemp(dir, ".stale-")
+		if err != nil {
+			return "", nil, err
+		}
+		defer os.RemoveAll(stale)
+		if err := os.Rename(path, filepath.Join(stale, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", nil, err
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		if verifyTree(path, want, euid) == nil { // another gosnoop wrote it first
+			return path, rebuilt, nil
+		}
+		return "", nil, err
+	}
+	return path, rebuilt, nil
+}
+
+// verifyTree checks that root holds exactly want, all of it owned by euid and
+// writable by no one else: an extra header anywhere could be picked up by an
+// #include. The error names the first difference.
+func verifyTree(root string, want map[string]entry, euid int) error {
+	st, err := os.Lstat(root)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return errors.New("not a directory")
+	}
+	if err := ownedBy("the tree", st, euid); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			err = ownedBy(rel, info, euid)
+		}
+		if err != nil {
+			return err
+		}
+		e, ok := want[rel]
+		switch {
+		case !ok:
+			return fmt.Errorf("unexpected %s", rel)
+		case e.dir:
+			if !d.IsDir() {
+				return fmt.Errorf("%s is not a directory", rel)
+			}
+		case e.link != "":
+			if target, err := os.Readlink(path); err != nil || target != e.link {
+				return fmt.Errorf("%s does not point to %s", rel, e.link)
+			}
+		default:
+			if !d.Type().IsRegular() {
+				return fmt.Errorf("%s is not a regular file", rel)
+			}
+			if data, err := os.ReadFile(path); err != nil || !bytes.Equal(data, e.data) {
+				return fmt.Errorf("%s differs from gosnoop's copy", rel)
+			}
+		}
+		seen[rel] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rel := range sortedPaths(want) {
+		if !seen[rel] {
+			return fmt.Errorf("%s is missing", rel)
+		}
+	}
+	return nil
+}
+
+// ownedBy refuses an entry that a user other than euid owns or may write.
+// A symlink's own mode is always 0777 and means nothing.
+func ownedBy(path string, info fs.FileInfo, euid int) error {
+	if uid := fileOwner(info); uid != euid {
+		return fmt.Errorf("%s is owned by uid %d", path, uid)
+	}
+	if info.Mode()&fs.ModeSymlink == 0 && info.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s is writable by group or others (%v)", path, info.Mode())
+	}
+	return nil
+}
+
+func fileOwner(info fs.FileInfo) int {
+	return int(info.Sys().(*syscall.Stat_t).Uid)
+}
+
+// trustedRoot ends the walk up a cache directory's parents; tests set it to
+// a private directory, since their temporary directories are under /tmp.
+var trustedRoot = "/"
+
+// privateDir returns cacheDir with symlinks resolved, creating it 0700 when
+// missing, once no user but euid (and root, for its parents) can write to it
+// or to any directory above it. A cache dir of ours with a wider mode, as
+// older gosnoops created it, is tightened to 0700.
+func privateDir(cacheDir string, euid int) (string, error) {
+	if cacheDir == "" {
+		return "", errors.New("no per-user cache dir ($HOME and $XDG_CACHE_HOME unset or relative)")
+	}
+	if !filepath.IsAbs(cacheDir) {
+		return "", fmt.Errorf("cache dir %s is not an absolute path", cacheDir)
+	}
+	// Check the part that exists; what is missing we create, and it is ours.
+	existing, missing := filepath.Clean(cacheDir), ""
+	for {
+		resolved, err := filepath.EvalSymlinks(existing)
+		if err == nil {
+			existing = resolved
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || existing == "/" {
+			return "", err
+		}
+		missing = filepath.Join(filepath.Base(existing), missing)
+		existing = filepath.Dir(existing)
+	}
+	dir := filepath.Join(existing, missing)
+	parents := existing
+	if missing == "" {
+		parents = filepath.Dir(dir)
+	}
+	if err := checkParents(parents, euid); err != nil {
+		return "", err
+	}
+	if missing != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("cache dir %s is not a directory", dir)
+	}
+	if uid := fileOwner(st); uid != euid {
+		return "", fmt.Errorf("cache dir %s is owned by uid %d", dir, uid)
+	}
+	if st.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// checkParents refuses dir when it or a directory above it is owned by a
+// user other than root and euid, or writable by group or others. A sticky
+// /tmp is refused too: its other users may not replace our files, but they
+// can take a name first.
+func checkParents(dir string, euid int) error {
+	for {
+		st, err := os.Lstat(dir)
+		if err != nil {
+			return err
+		}
+		if uid := fileOwner(st); uid != 0 && uid != euid {
+			return fmt.Errorf("%s is owned by uid %d", dir, uid)
+		}
+		if st.Mode().Perm()&0o022 != 0 {
+			return fmt.Errorf("%s is writable by group or others (%v)", dir, st.Mode())
+		}
+		if dir == trustedRoot || dir == "/" {
+			return nil
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// CacheDir is the per-user directory for the minimal tree, or "" when there
+// is none: then Prepare writes a private temporary tree, never one in a
+// shared place such as /tmp.
+func CacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil || !filepath.IsAbs(dir) { // $HOME may be relative too
+		return ""
+	}
+	return filepath.Join(dir, "gosnoop")
 }
 
 // ErrNeedsKernelStructs is returned for programs that need real headers when

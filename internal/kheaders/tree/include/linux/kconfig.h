@@ -27,7 +27,30 @@ typedef unsigned short umode_t;
 typedef int pid_t;
 typedef unsigned int uid_t;
 typedef unsigned int gid_t;
-typedef long long loff_t;
+
+/* Types that syscalls tracepoint format files name, which libbcc copies
+ * verbatim into the args struct it generates. Each is the kernel's x86-64
+ * definition, written on the UAPI type where the UAPI has one; where a UAPI
+ * header typedefs the same name, the typedef here denotes the same type, so
+ * that header can still be included. */
+typedef __kernel_off_t off_t;           /* include/linux/types.h */
+typedef __kernel_loff_t loff_t;         /* include/linux/types.h */
+typedef __kernel_fd_set fd_set;         /* include/linux/types.h */
+typedef __kernel_clockid_t clockid_t;   /* include/linux/types.h */
+typedef __kernel_timer_t timer_t;       /* include/linux/types.h */
+typedef __kernel_mqd_t mqd_t;           /* include/linux/types.h */
+typedef __kernel_key_t key_t;           /* include/linux/types.h */
+typedef int rwf_t;                      /* include/linux/types.h: __kernel_rwf_t of UAPI <linux/fs.h> */
+typedef __kernel_uid32_t qid_t;         /* include/linux/quota.h */
+typedef __s32 key_serial_t;             /* include/linux/key.h */
+typedef __kernel_ulong_t aio_context_t; /* UAPI <linux/aio_abi.h> */
+/* UAPI <asm/signal.h> on x86: the kernel's own is a one-word struct of the
+ * same size, but this one does not clash when that header is included. */
+typedef unsigned long sigset_t;
+typedef struct sigaltstack stack_t;     /* UAPI <asm/signal.h> */
+typedef struct siginfo siginfo_t;       /* UAPI <asm-generic/siginfo.h> */
+#include <linux/capability.h>           /* cap_user_header_t, cap_user_data_t */
+#include <linux/landlock.h>             /* enum landlock_rule_type, used by value */
 
 #define CONFIG_BPF_SYSCALL 1
 #define TASK_COMM_LEN 16
