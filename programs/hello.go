@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
 //go:embed hello.c.tmpl
@@ -45,7 +47,18 @@ func RenderHello(o HelloOptions) (string, error) {
 	return render(helloTemplate, o)
 }
 
-// ParseHelloMessage reports whether msg is a line our hello program printed.
-func ParseHelloMessage(tag, msg string) bool {
-	return msg == tag+" "+HelloMessage
+// ParseHelloLine parses one physical line of trace_pipe, anchored on the
+// tag (tracefs.ParseTagged), so no comm can hide or fake a line. ours is
+// false for other writers' lines; a line of ours that does not parse, or
+// says something else, comes with an error and must be counted, not dropped.
+// The line's Task is the comm's last part when the comm held a newline.
+func ParseHelloLine(tag, raw string) (ln tracefs.Line, ours bool, err error) {
+	ln, ours, err = tracefs.ParseTagged(raw, "bpf_trace_printk", tag)
+	if !ours || err != nil {
+		return ln, ours, err
+	}
+	if ln.Message != HelloMessage {
+		return ln, true, fmt.Errorf("hello trace line %q: want %q after the tag", clip(raw), HelloMessage)
+	}
+	return ln, true, nil
 }

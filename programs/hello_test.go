@@ -1,6 +1,10 @@
 package programs
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestRenderHello(t *testing.T) {
 	cases := map[string]HelloOptions{
@@ -31,13 +35,39 @@ func TestRenderHelloRejects(t *testing.T) {
 	}
 }
 
-func TestParseHelloMessage(t *testing.T) {
-	if !ParseHelloMessage("5eed", "5eed Hello, World!") {
-		t.Error("our line not recognised")
+func TestParseHelloLine(t *testing.T) {
+	// A comm can be anything but NUL; none may hide a line or change its pid.
+	for _, comm := range append(nastyComms, "<...>") {
+		raw := fmt.Sprintf("%16s-%-7d [001] ...1. 10721.259736: bpf_trace_printk: 5eed Hello, World!", comm, 5355)
+		physical := strings.Split(raw, "\n")
+		last := physical[len(physical)-1] // a newline in the comm starts the line earlier
+		for _, head := range physical[:len(physical)-1] {
+			if _, ours, _ := ParseHelloLine("5eed", head); ours {
+				t.Errorf("comm %q: head %q taken as ours", comm, head)
+			}
+		}
+		ln, ours, err := ParseHelloLine("5eed", last)
+		wantTask := strings.TrimLeft(comm[strings.LastIndexByte(comm, '\n')+1:], " ")
+		if !ours || err != nil || ln.PID != 5355 || ln.Task != wantTask || ln.Message != HelloMessage {
+			t.Errorf("comm %q: ParseHelloLine(%q) = %+v, %v, %v", comm, last, ln, ours, err)
+		}
 	}
-	for _, other := range []string{"Hello, World!", "beef Hello, World!", "5eed Hello, World!!", "5eed hello"} {
-		if ParseHelloMessage("5eed", other) {
+	for _, other := range []string{
+		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: Hello, World!",
+		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: beef Hello, World!",
+		"            bash-744     [003] d..3. 2068.001262: tracing_mark_write: 5eed Hello, World!",
+	} {
+		if _, ours, _ := ParseHelloLine("5eed", other); ours {
 			t.Errorf("%q taken as ours", other)
+		}
+	}
+	for _, bad := range []string{
+		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: 5eed Hello, World!!",
+		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: 5eed ",
+		"bash-744 [3] 2068.001262: bpf_trace_printk: 5eed Hello, World!",
+	} {
+		if _, ours, err := ParseHelloLine("5eed", bad); !ours || err == nil {
+			t.Errorf("%q: ours %v err %v, want ours with an error", bad, ours, err)
 		}
 	}
 }

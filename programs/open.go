@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -117,21 +116,23 @@ func RenderOpen(o OpenOptions) (string, error) {
 // and the C compiler checks it there. Samples are shorter: OpenHeaderSize
 // bytes, then the path up to and including its NUL.
 const (
-	OpenEventSize  = 304
-	OpenHeaderSize = 48
+	OpenEventSize  = 312
+	OpenHeaderSize = 56
 )
 
 // OpenEvent mirrors struct open_event in open.c.tmpl.
 type OpenEvent struct {
-	TsNs  uint64
-	PID   uint32
-	TID   uint32
-	UID   uint32
-	Ret   int32 // fd, or -errno
-	Flags int32
-	Mode  uint32
-	Comm  [16]byte
-	Path  [256]byte
+	TsNs          uint64
+	PID           uint32
+	TID           uint32
+	UID           uint32
+	Ret           int32 // fd, or -errno
+	Flags         int32
+	Mode          uint32
+	PathTruncated uint8 // 1 when the path was longer than Path holds; see Truncated
+	_             [7]uint8
+	Comm          [16]byte
+	Path          [256]byte
 }
 
 // DecodeOpenEvent fills ev from a raw sample without reflection or allocation.
@@ -147,7 +148,8 @@ func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
 	ev.Ret = int32(le.Uint32(b[20:]))
 	ev.Flags = int32(le.Uint32(b[24:]))
 	ev.Mode = le.Uint32(b[28:])
-	copy(ev.Comm[:], b[32:OpenHeaderSize])
+	ev.PathTruncated = b[32]
+	copy(ev.Comm[:], b[40:OpenHeaderSize])
 	n := copy(ev.Path[:], b[OpenHeaderSize:min(len(b), OpenEventSize)])
 	clear(ev.Path[n:])
 	return nil
@@ -156,6 +158,10 @@ func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
 // CommString and PathString return the NUL-terminated strings.
 func (ev *OpenEvent) CommString() string { return cString(ev.Comm[:]) }
 func (ev *OpenEvent) PathString() string { return cString(ev.Path[:]) }
+
+// Truncated reports whether the path was longer than the 255 bytes Path
+// holds, so that PathString is only its start.
+func (ev *OpenEvent) Truncated() bool { return ev.PathTruncated != 0 }
 
 // FD returns the file descriptor, or -1 when the call failed.
 func (ev *OpenEvent) FD() int32 {
@@ -171,30 +177,4 @@ func (ev *OpenEvent) Errno() int32 {
 		return -ev.Ret
 	}
 	return 0
-}
-
-// ParseOpenMessage decodes the message the trace-pipe variant prints:
-// "<tag> <pid<<32|uint32(ret)> <comm>\t<path>". ok is false for other
-// writers' lines. The caller fills what the trace_pipe line header carries.
-func ParseOpenMessage(tag, msg string, ev *OpenEvent) (ok bool, err error) {
-	rest, found := strings.CutPrefix(msg, tag+" ")
-	if !found {
-		return false, nil
-	}
-	packed, rest, ok1 := strings.Cut(rest, " ")
-	comm, path, ok2 := strings.Cut(rest, "\t")
-	if !ok1 || !ok2 {
-		return true, fmt.Errorf("open trace line %q: want \"<tag> <pid,ret> <comm>\\t<path>\"", msg)
-	}
-	pidRet, err := strconv.ParseUint(packed, 10, 64)
-	if err != nil {
-		return true, fmt.Errorf("open trace line %q: pid,ret: %w", msg, err)
-	}
-	ev.PID = uint32(pidRet >> 32)
-	ev.Ret = int32(uint32(pidRet))
-	ev.Comm = [16]byte{}
-	copy(ev.Comm[:len(ev.Comm)-1], comm)
-	ev.Path = [256]byte{}
-	copy(ev.Path[:len(ev.Path)-1], path)
-	return true, nil
 }

@@ -3,8 +3,8 @@ package programs
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"math/rand"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -103,6 +103,86 @@ func TestOpenEventSize(t *testing.T) {
 	}
 }
 
+// cField is one member of a C struct as the template declares it.
+type cField struct {
+	name         string
+	offset, size int
+}
+
+// parseCStruct reads the members of struct name from C source: lines of
+// "type name;" or "type name[N];", N a number or a #define. Members are laid
+// out as the C compiler does, each aligned to its scalar's size.
+func parseCStruct(t *testing.T, src, name string) (fields []cField, size int) {
+	t.Helper()
+	body := regexp.MustCompile(`(?s)struct ` + name + ` \{\n(.*?)\n\};`).FindStringSubmatch(src)
+	if body == nil {
+		t.Fatalf("no struct %s in the template", name)
+	}
+	scalars := map[string]int{"u8": 1, "s8": 1, "char": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}
+	member := regexp.MustCompile(`^(\w+) (\w+)(?:\[(\w+)\])?;$`)
+	align := 1
+	for _, line := range strings.Split(body[1], "\n") {
+		line, _, _ = strings.Cut(line, "//")
+		line = strings.TrimSpace(line)
+		m := member.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("struct %s: cannot parse member %q", name, line)
+		}
+		scalar, ok := scalars[m[1]]
+		if !ok {
+			t.Fatalf("struct %s: unknown type %q", name, m[1])
+		}
+		n := 1
+		if m[3] != "" {
+			if d := regexp.MustCompile(`#define ` + m[3] + ` (\d+)`).FindStringSubmatch(src); d != nil {
+				m[3] = d[1]
+			}
+			var err error
+			if n, err = strconv.Atoi(m[3]); err != nil {
+				t.Fatalf("struct %s: array length %q", name, m[3])
+			}
+		}
+		size = (size + scalar - 1) / scalar * scalar
+		fields = append(fields, cField{m[2], size, scalar * n})
+		size += scalar * n
+		align = max(align, scalar)
+	}
+	return fields, (size + align - 1) / align * align
+}
+
+// Every member of struct open_event must sit where OpenEvent has it, with
+// the same size and name (ts_ns is TsNs, _pad a blank field).
+func TestOpenEventLayout(t *testing.T) {
+	fields, size := parseCStruct(t, openSource, "open_event")
+	typ := reflect.TypeOf(OpenEvent{})
+	if typ.NumField() != len(fields) || int(typ.Size()) != size {
+		t.Fatalf("C struct: %d members, %d bytes; OpenEvent: %d fields, %d bytes", len(fields), size, typ.NumField(), typ.Size())
+	}
+	for i, c := range fields {
+		g := typ.Field(i)
+		goName := strings.ToLower(g.Name)
+		cName := strings.ReplaceAll(c.name, "_", "")
+		if g.Name == "_" {
+			goName = "pad"
+		}
+		if goName != cName || int(g.Offset) != c.offset || int(g.Type.Size()) != c.size {
+			t.Errorf("C %s at %d (%d bytes), Go %s at %d (%d bytes)", c.name, c.offset, c.size, g.Name, g.Offset, g.Type.Size())
+		}
+	}
+}
+
+func TestDecodeOpenEventTruncated(t *testing.T) {
+	sample := append(make([]byte, OpenHeaderSize), "/long\x00"...)
+	var ev OpenEvent
+	if err := DecodeOpenEvent(sample, &ev); err != nil || ev.Truncated() {
+		t.Fatalf("err %v, truncated %v; want a whole path", err, ev.Truncated())
+	}
+	sample[unsafe.Offsetof(ev.PathTruncated)] = 1
+	if err := DecodeOpenEvent(sample, &ev); err != nil || !ev.Truncated() || ev.PathString() != "/long" {
+		t.Errorf("err %v, truncated %v, path %q; want a truncated /long", err, ev.Truncated(), ev.PathString())
+	}
+}
+
 func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	buf := make([]byte, OpenEventSize+4) // perf pads raw samples
@@ -152,35 +232,6 @@ func TestOpenEventAccessors(t *testing.T) {
 	ev.Ret = 3
 	if ev.FD() != 3 || ev.Errno() != 0 {
 		t.Errorf("good call: fd %d errno %d", ev.FD(), ev.Errno())
-	}
-}
-
-func TestParseOpenMessage(t *testing.T) {
-	var ev OpenEvent
-	ret := int32(-2)
-	packed := uint64(42)<<32 | uint64(uint32(ret))
-	msg := fmt.Sprintf("5eed %d Web Content\t/no such/file", packed)
-	ok, err := ParseOpenMessage("5eed", msg, &ev)
-	if !ok || err != nil {
-		t.Fatalf("ok %v err %v", ok, err)
-	}
-	if ev.PID != 42 || ev.Ret != -2 || ev.CommString() != "Web Content" || ev.PathString() != "/no such/file" {
-		t.Errorf("got pid %d ret %d comm %q path %q", ev.PID, ev.Ret, ev.CommString(), ev.PathString())
-	}
-	if ok, _ := ParseOpenMessage("5eed", "Hello, World!", &ev); ok {
-		t.Error("another writer's line was taken as ours")
-	}
-	if ok, _ := ParseOpenMessage("5eed", "5eedf 1 cat\t/x", &ev); ok {
-		t.Error("a longer tag was taken as ours")
-	}
-	for _, bad := range []string{"5eed 42", "5eed 42 cat /no-tab", "5eed x cat\t/a", "5eed 99999999999999999999 cat\t/a"} {
-		if ok, err := ParseOpenMessage("5eed", bad, &ev); !ok || err == nil {
-			t.Errorf("%q: ok %v err %v, want ours with an error", bad, ok, err)
-		}
-	}
-	long := strings.Repeat("a", 400)
-	if _, err := ParseOpenMessage("5eed", "5eed 3 "+long+"\t"+long, &ev); err != nil || len(ev.PathString()) != 255 || len(ev.CommString()) != 15 {
-		t.Errorf("long fields: err %v, kept %d and %d bytes", err, len(ev.CommString()), len(ev.PathString()))
 	}
 }
 

@@ -3,16 +3,18 @@ package tracefs
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 )
 
-// Line is one event line of trace_pipe, such as
+// Line is one event line of trace_pipe, such as (the comm right-aligned in
+// 16 columns)
 //
-//	cat-1234    [000] d..2  1234.567890: bpf_trace_printk: hi there
+//	"             cat-1234    [000] d..2.  1234.567890: bpf_trace_printk: hi there"
 type Line struct {
-	Task      string  // comm as printed: "cat", "<idle>", "<...>", "kworker/u8:2"
+	Task      string  // comm as printed: "cat", "<idle>", "<...>", "kworker/u8:2"; see ParseTagged for a partial one
 	PID       int     // thread id
 	TGID      int     // process id from options/record-tgid; -1 when not printed
 	CPU       int     // cpu the event was recorded on
@@ -22,18 +24,50 @@ type Line struct {
 	Message   string  // the rest of the line after "Function: "
 }
 
-// tailRE matches everything right of the task-pid column. Flags are 4 chars
-// before kernel 5.15 (no migrate-disable column) and 5 after; timestamps are
-// integers under counter clocks such as x86-tsc.
-var tailRE = regexp.MustCompile(`(?s)^\[(\d{1,9})\] +(?:([.0-9A-Za-z]{4,5}) +)?(\d{1,20}(?:\.\d{1,9})?): ([^\s:]+):(?: (.*))?$`)
+// TimestampNs returns Timestamp in nanoseconds. The kernel prints
+// microseconds, which a float64 holds exactly for centuries of uptime.
+func (l Line) TimestampNs() uint64 {
+	return uint64(math.Round(l.Timestamp*1e6)) * 1000
+}
+
+// The kernel prints the context of a line as "%16s-%-7d " (comm, pid), then
+// "(%7d) " or "(-------) " with options/record-tgid, "[%03d] " (cpu), the
+// flags with options/irq-info (4 chars before 5.15, 5 after), and the
+// timestamp: "%5lu.%06lu" seconds, or an integer under counter clocks such
+// as x86-tsc. Only the comm is chosen by the traced process, and it may hold
+// any byte but NUL.
+const (
+	commWidth = 16
+	// columns is everything the kernel prints between the pid and the ": ".
+	columns = ` +(?:\((?: *(\d{1,10})|-------)\) )?\[(\d{3,9})\] (?:([.0-9A-Za-z]{4,5}) )? *(\d{1,20}(?:\.\d{1,9})?)`
+	// event is the event name and its message.
+	event = `: ([^\s:]+):(?: (.*))?$`
+)
+
+var (
+	// fixedRE parses what follows the fixed-width comm column and its '-'.
+	fixedRE = regexp.MustCompile(`(?s)^(\d{1,10})` + columns + event)
+	// taggedRE parses what precedes ": event: tag " right to left; the
+	// greedy comm takes every '-' but the pid's.
+	taggedRE = regexp.MustCompile(`(?s)^(.*)-(\d{1,10})` + columns + `$`)
+	// tailRE is the fallback's: everything right of the task-pid column.
+	tailRE = regexp.MustCompile(`(?s)^\[(\d{1,9})\] +(?:([.0-9A-Za-z]{4,5}) +)?(\d{1,20}(?:\.\d{1,9})?)` + event)
+)
 
 var errNoColumns = errors.New("no task-pid [cpu] timestamp: columns")
 
-// ParseLine parses one trace_pipe line. The task name may itself contain
-// spaces, '-' and brackets, so the line is split at the first " [cpu] " whose
-// left side ends in -pid and whose right side has a timestamp and an event name.
+// ParseLine parses one trace_pipe line. The kernel pads the comm to exactly
+// 16 columns and everything right of it up to the message is its own, so a
+// line in that shape is split there whatever the comm holds. Lines not in
+// that shape (hand-written ones, copies that lost their leading blanks, the
+// rest of a comm holding a newline) are split at the first " [cpu] " whose
+// left side ends in -pid: there a comm like "x-1 [000] 1: y: " can still
+// move the split, so callers that need certainty use ParseTagged.
 func ParseLine(s string) (Line, error) {
 	s = strings.TrimSuffix(s, "\n")
+	if ln, ok := parseFixed(s); ok {
+		return ln, nil
+	}
 	for from := 0; from < len(s); {
 		i := strings.Index(s[from:], " [")
 		if i < 0 {
@@ -66,6 +100,72 @@ func ParseLine(s string) (Line, error) {
 		return ln, nil
 	}
 	return Line{}, fmt.Errorf("parsing trace line %q: %w", clip(s), errNoColumns)
+}
+
+// parseFixed parses a line in the kernel's fixed width: a comm of at most 15
+// bytes right-aligned in 16 columns, so s[0] is padding and s[16] the '-'.
+func parseFixed(s string) (Line, bool) {
+	if len(s) <= commWidth || s[0] != ' ' || s[commWidth] != '-' {
+		return Line{}, false
+	}
+	m := fixedRE.FindStringSubmatch(s[commWidth+1:])
+	if m == nil {
+		return Line{}, false
+	}
+	ln, ok := fromColumns(m[1], m[2], m[3], m[4], m[5])
+	if !ok {
+		return Line{}, false
+	}
+	ln.Task = strings.TrimLeft(s[:commWidth], " ")
+	ln.Function = m[6]
+	ln.Message = m[7]
+	return ln, true
+}
+
+// fromColumns converts the kernel's columns; tgid is "" when not printed or unknown.
+func fromColumns(pid, tgid, cpu, flags, ts string) (Line, bool) {
+	ln := Line{TGID: -1, Flags: flags}
+	var err1, err2, err3, err4 error
+	ln.PID, err1 = strconv.Atoi(pid)
+	if tgid != "" {
+		ln.TGID, err2 = strconv.Atoi(tgid)
+	}
+	ln.CPU, err3 = strconv.Atoi(cpu)
+	ln.Timestamp, err4 = strconv.ParseFloat(ts, 64)
+	return ln, err1 == nil && err2 == nil && err3 == nil && err4 == nil
+}
+
+// ParseTagged parses a line that our own BPF program printed as
+// "<tag> <message>" through the trace event named event (bpf_trace_printk).
+// It finds ": event: tag " and parses the kernel's columns leftwards from
+// there, so neither the comm nor the message can move a field boundary: the
+// tag is a secret of the run, and the comm, at most 15 bytes, is too short
+// to hold the anchor. Line.Message is the text after "<tag> ". When the comm
+// holds a newline the kernel's line starts on an earlier physical line, and
+// Task is only the comm's last part.
+//
+// ours is false for lines without the anchor: other writers' lines. A line
+// that carries it but does not parse is ours with an error: count it, it is
+// not to be dropped silently.
+func ParseTagged(raw, event, tag string) (ln Line, ours bool, err error) {
+	raw = strings.TrimSuffix(raw, "\n")
+	anchor := ": " + event + ": " + tag + " "
+	i := strings.Index(raw, anchor)
+	if i < 0 {
+		return Line{}, false, nil
+	}
+	m := taggedRE.FindStringSubmatch(raw[:i])
+	if m == nil || len(m[1]) > commWidth {
+		return Line{}, true, fmt.Errorf("parsing tagged trace line %q: %w", clip(raw), errNoColumns)
+	}
+	ln, ok := fromColumns(m[2], m[3], m[4], m[5], m[6])
+	if !ok {
+		return Line{}, true, fmt.Errorf("parsing tagged trace line %q: %w", clip(raw), errNoColumns)
+	}
+	ln.Task = strings.TrimLeft(m[1], " ")
+	ln.Function = event
+	ln.Message = raw[i+len(anchor):]
+	return ln, true, nil
 }
 
 // parseHead parses "  task-pid" with an optional "(  tgid)" or "(-------)" after it.

@@ -1,6 +1,7 @@
 package tracefs
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -221,4 +222,179 @@ func FuzzParseLine(f *testing.F) {
 		}
 		ParseLost(s)
 	})
+}
+
+// kernelLine prints a line the way this machine's 6.18 kernel does:
+// "%16s-%-7d [%03d] %s %5lu.%06lu: event: message".
+func kernelLine(comm string, pid int, event, msg string) string {
+	return fmt.Sprintf("%16s-%-7d [%03d] %s %5d.%06d: %s: %s", comm, pid, 1, "...1.", 10721, 259736, event, msg)
+}
+
+// Comms a process can choose with prctl(PR_SET_NAME): anything but NUL, at
+// most 15 bytes.
+var nastyComms = []string{
+	"z-1 [0] 1: x: ", // measured: hid lines from the first-split parser
+	"x-1 [000] 1: y:",
+	"a [9] (b)",
+	"-123",
+	"-1 [000] .... 1",
+	"   leading",
+	"trailing   ",
+	"tab\there",
+	"esc\x1b[31mred",
+	"(  42) [003] ",
+	": bpf_trace_pri",
+	"CPU:1 [LOST 9 E",
+	"123456789012345",
+	"[001] ...1. 1.0",
+}
+
+func TestParseLineNastyComms(t *testing.T) {
+	for _, comm := range nastyComms {
+		in := kernelLine(comm, 5355, "tracing_mark_write", "hi [002] ....  2.0: x: y")
+		got, err := ParseLine(in)
+		want := Line{Task: strings.TrimLeft(comm, " "), PID: 5355, TGID: -1, CPU: 1, Flags: "...1.", Timestamp: 10721.259736,
+			Function: "tracing_mark_write", Message: "hi [002] ....  2.0: x: y"}
+		if err != nil || got != want {
+			t.Errorf("comm %q: ParseLine(%q)\n got %+v, %v\nwant %+v", comm, in, got, err, want)
+		}
+	}
+}
+
+func TestParseLineFixedWidth(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Line
+	}{
+		// Printed by this machine's kernel for a process that named itself "z-1 [0] 1: x: ".
+		{"  z-1 [0] 1: x: -5355    [001] ...1. 10721.259736: tracing_mark_write: hi there",
+			Line{Task: "z-1 [0] 1: x: ", PID: 5355, TGID: -1, CPU: 1, Flags: "...1.", Timestamp: 10721.259736, Function: "tracing_mark_write", Message: "hi there"}},
+		{"        b\tc\x1b[31m-13153    [001] ...1. 11361.968988: tracing_mark_write: nl comm",
+			Line{Task: "b\tc\x1b[31m", PID: 13153, TGID: -1, CPU: 1, Flags: "...1.", Timestamp: 11361.968988, Function: "tracing_mark_write", Message: "nl comm"}},
+		{" 0123456789abcde-12933    [001] ...1. 11350.344719: tracing_mark_write: long comm",
+			Line{Task: "0123456789abcde", PID: 12933, TGID: -1, CPU: 1, Flags: "...1.", Timestamp: 11350.344719, Function: "tracing_mark_write", Message: "long comm"}},
+		{" CPU:1 [LOST 9 E-13155    [001] ...1. 11361.972123: tracing_mark_write: lost",
+			Line{Task: "CPU:1 [LOST 9 E", PID: 13155, TGID: -1, CPU: 1, Flags: "...1.", Timestamp: 11361.972123, Function: "tracing_mark_write", Message: "lost"}},
+		{"     a-1 (    2)-77      (     77) [002] ....     3.000000: bpf_trace_printk: m",
+			Line{Task: "a-1 (    2)", PID: 77, TGID: 77, CPU: 2, Flags: "....", Timestamp: 3, Function: "bpf_trace_printk", Message: "m"}},
+		{"     x [001] 1.0-77      (-------) [002]    1234567890: bpf_trace_printk: m",
+			Line{Task: "x [001] 1.0", PID: 77, TGID: -1, CPU: 2, Timestamp: 1234567890, Function: "bpf_trace_printk", Message: "m"}},
+	}
+	for _, tc := range tests {
+		if _, ok := parseFixed(tc.in); !ok {
+			t.Errorf("%q is not taken as a fixed-width line", tc.in)
+		}
+		got, err := ParseLine(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseLine(%q)\n got %+v, %v\nwant %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseTagged(t *testing.T) {
+	const tag = "5eed"
+	msg := "42 data: [001] ....  2.0: x: y\ttab"
+	for _, comm := range append(nastyComms, "cat", "<...>", "") {
+		in := kernelLine(comm, 5355, "bpf_trace_printk", tag+" "+msg)
+		got, ours, err := ParseTagged(in, "bpf_trace_printk", tag)
+		want := Line{Task: strings.TrimLeft(comm, " "), PID: 5355, TGID: -1, CPU: 1, Flags: "...1.", Timestamp: 10721.259736,
+			Function: "bpf_trace_printk", Message: msg}
+		if !ours || err != nil || got != want {
+			t.Errorf("comm %q: ParseTagged(%q)\n got %+v, %v, %v\nwant %+v", comm, in, got, ours, err, want)
+		}
+	}
+}
+
+func TestParseTaggedPartialComm(t *testing.T) {
+	// A comm of "a\n-1 [000] 1: x" is printed on two physical lines; the
+	// second carries the event and the comm's tail.
+	in := "-1 [000] 1: x-13154    [000] ...1. 11361.970552: bpf_trace_printk: 5eed Hello, World!"
+	got, ours, err := ParseTagged(in, "bpf_trace_printk", "5eed")
+	want := Line{Task: "-1 [000] 1: x", PID: 13154, TGID: -1, CPU: 0, Flags: "...1.", Timestamp: 11361.970552, Function: "bpf_trace_printk", Message: "Hello, World!"}
+	if !ours || err != nil || got != want {
+		t.Errorf("ParseTagged(%q)\n got %+v, %v, %v\nwant %+v", in, got, ours, err, want)
+	}
+	for _, in := range []string{"   a", "", "-1 [000] 1: x"} {
+		if _, ours, _ := ParseTagged(in, "bpf_trace_printk", "5eed"); ours {
+			t.Errorf("ParseTagged(%q) took the head of a split comm as ours", in)
+		}
+	}
+}
+
+func TestParseTaggedOthers(t *testing.T) {
+	const tag = "5eed"
+	notOurs := []string{
+		kernelLine("cat", 1, "bpf_trace_printk", "Hello, World!"),
+		kernelLine("cat", 1, "bpf_trace_printk", "5eedf Hello"),
+		kernelLine("cat", 1, "bpf_trace_printk", "x 5eed Hello"),
+		kernelLine("cat", 1, "tracing_mark_write", "5eed Hello"),
+		kernelLine("cat", 1, "bpf_trace_printk", "5eed"),
+	}
+	for _, in := range notOurs {
+		if ln, ours, err := ParseTagged(in, "bpf_trace_printk", tag); ours {
+			t.Errorf("ParseTagged(%q) = %+v, %v: another writer's line taken as ours", in, ln, err)
+		}
+	}
+	bad := []string{
+		// Not the kernel's columns left of the anchor.
+		"garbage: bpf_trace_printk: 5eed x",
+		": bpf_trace_printk: 5eed x",
+		"cat-1 [0] .... 1.0: bpf_trace_printk: 5eed x",
+		"cat-1 [000] .... 1.0 : bpf_trace_printk: 5eed x",
+		// A comm column wider than the kernel's.
+		"   a comm that is too wide-1 [000] .... 1.000000: bpf_trace_printk: 5eed x",
+		"cat-99999999999 [000] .... 1.000000: bpf_trace_printk: 5eed x",
+	}
+	for _, in := range bad {
+		ln, ours, err := ParseTagged(in, "bpf_trace_printk", tag)
+		if !ours || err == nil {
+			t.Errorf("ParseTagged(%q) = %+v, %v, %v; want ours with an error", in, ln, ours, err)
+		}
+	}
+}
+
+func TestLineTimestampNs(t *testing.T) {
+	for _, tc := range []struct {
+		ts   float64
+		want uint64
+	}{{10721.259736, 10721259736000}, {0.000001, 1000}, {99999999.999999, 99999999999999000}} {
+		if got := (Line{Timestamp: tc.ts}).TimestampNs(); got != tc.want {
+			t.Errorf("TimestampNs(%v) = %d, want %d", tc.ts, got, tc.want)
+		}
+	}
+}
+
+func FuzzParseTagged(f *testing.F) {
+	for _, comm := range nastyComms {
+		f.Add(kernelLine(comm, 1, "bpf_trace_printk", "5eed x"))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ln, ours, err := ParseTagged(s, "bpf_trace_printk", "5eed")
+		if !ours || err != nil {
+			return
+		}
+		if ln.CPU < 0 || ln.PID < 0 || len(ln.Task) > commWidth {
+			t.Errorf("ParseTagged(%q) = %+v", s, ln)
+		}
+	})
+}
+
+func BenchmarkParseLineFixed(b *testing.B) {
+	in := kernelLine("z-1 [0] 1: x: ", 5355, "bpf_trace_printk", "5eed 180388626430 /usr/lib/x86_64-linux-gnu/libc.so.6")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseLine(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseTagged(b *testing.B) {
+	in := kernelLine("z-1 [0] 1: x: ", 5355, "bpf_trace_printk", "5eed 180388626430 /usr/lib/x86_64-linux-gnu/libc.so.6")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, ours, err := ParseTagged(in, "bpf_trace_printk", "5eed"); !ours || err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -240,3 +240,161 @@ func TestOpenPipeMissing(t *testing.T) {
 		t.Errorf("OpenPipe(empty dir) = %v, want a wrapped not-exist error", err)
 	}
 }
+
+func TestPipeReportsLostAsSeen(t *testing.T) {
+	p, w := fakePipe(t)
+	var seen []uint64
+	p.OnLost = func(n, total uint64) { seen = append(seen, n, total) }
+	go func() {
+		fmt.Fprint(w, "CPU:1 [LOST 42 EVENTS]\ncat-1 [000] .... 1.000000: bpf_trace_printk: a\nCPU:0 [LOST EVENTS]\n")
+		w.Close()
+	}()
+	err := p.Read(context.Background(), func(ln Line) error {
+		// The marker came first, so it must have been reported already.
+		if fmt.Sprint(seen) != "[42 42]" {
+			t.Errorf("at line %q lost reports are %v, want [42 42]", ln.Message, seen)
+		}
+		return nil
+	})
+	if !errors.Is(err, io.EOF) {
+		t.Errorf("Read = %v, want EOF", err)
+	}
+	if fmt.Sprint(seen) != "[42 42 1 43]" || p.Lost() != 43 {
+		t.Errorf("lost reports %v, Lost() %d; want [42 42 1 43], 43", seen, p.Lost())
+	}
+}
+
+func TestPipeCountsBad(t *testing.T) {
+	p, w := fakePipe(t)
+	go func() {
+		fmt.Fprint(w, "garbage\n\n   \ncat-1 [000] .... 1.000000: bpf_trace_printk: a\nmore garbage\n")
+		w.Close()
+	}()
+	p.Read(context.Background(), func(Line) error { return nil })
+	if p.Bad() != 2 {
+		t.Errorf("Bad() = %d, want 2", p.Bad())
+	}
+}
+
+func TestPipeReadRawContinuation(t *testing.T) {
+	p, w := fakePipe(t)
+	lost := 0
+	p.OnLost = func(n, total uint64) { lost++ }
+	// An entry whose string held three newlines: its continuation lines are
+	// blank, look like a lost marker and like another entry. "want N" says
+	// how many continuation lines the entry has.
+	input := "head want 3\n\nCPU:1 [LOST 42 EVENTS]\ncat-1 [000] .... 1.000000: x: y\n\nCPU:2 [LOST 1 EVENTS]\nnext want 0\n"
+	go func() {
+		w.WriteString(input)
+		w.Close()
+	}()
+	var got []string
+	left := 0
+	err := p.ReadRaw(context.Background(), func(raw string) (bool, error) {
+		got = append(got, raw)
+		if left > 0 {
+			left--
+		} else if _, n, ok := strings.Cut(raw, "want "); ok {
+			left = int(n[0] - '0')
+		}
+		return left > 0, nil
+	})
+	if !errors.Is(err, io.EOF) {
+		t.Errorf("ReadRaw = %v, want EOF", err)
+	}
+	want := []string{"head want 3", "", "CPU:1 [LOST 42 EVENTS]", "cat-1 [000] .... 1.000000: x: y", "next want 0"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("ReadRaw lines\n got %q\nwant %q", got, want)
+	}
+	if lost != 1 || p.Lost() != 1 {
+		t.Errorf("lost markers: %d reports, Lost() %d; want only the one between entries", lost, p.Lost())
+	}
+}
+
+func TestPipeBusy(t *testing.T) {
+	dir := testInstance(t)
+	p, err := OpenPipe(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	_, err = OpenPipe(dir)
+	var busy *BusyError
+	if !errors.Is(err, syscall.EBUSY) || !errors.As(err, &busy) {
+		t.Fatalf("second OpenPipe = %v, want a *BusyError wrapping EBUSY", err)
+	}
+	if len(busy.Holders) != 1 || busy.Holders[0].PID != os.Getpid() {
+		t.Errorf("holders %+v, want only this process, %d", busy.Holders, os.Getpid())
+	}
+	comm, _ := os.ReadFile("/proc/self/comm")
+	if len(busy.Holders) > 0 && busy.Holders[0].Comm+"\n" != string(comm) {
+		t.Errorf("holder comm %q, want %q", busy.Holders[0].Comm, comm)
+	}
+	if msg := err.Error(); !strings.Contains(msg, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(msg, filepath.Join(dir, "trace_pipe")) {
+		t.Errorf("error %q does not name the reader's pid and the file", msg)
+	}
+	t.Logf("error: %v", err)
+}
+
+// A fake /proc: links to a trace_pipe, to another file named trace_pipe
+// (another instance's), to something else, and a process that went away.
+func TestPipeHoldersFakeProc(t *testing.T) {
+	root := t.TempDir()
+	pipe := filepath.Join(root, "tracing", "trace_pipe")
+	other := filepath.Join(root, "tracing", "instances", "x", "trace_pipe")
+	for _, f := range []string{pipe, other} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second mount of the same file shows through a symlinked directory.
+	alias := filepath.Join(root, "debug-tracing")
+	if err := os.Symlink(filepath.Join(root, "tracing"), alias); err != nil {
+		t.Fatal(err)
+	}
+	proc := filepath.Join(root, "proc")
+	mk := func(pid, comm string, links ...string) {
+		fd := filepath.Join(proc, pid, "fd")
+		if err := os.MkdirAll(fd, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(proc, pid, "comm"), []byte(comm+"\n"), 0o600)
+		for i, l := range links {
+			if err := os.Symlink(l, filepath.Join(fd, fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mk("10", "reader\n\x1b[31m", "/dev/null", pipe)
+	mk("11", "other", other)
+	mk("12", "alias", filepath.Join(alias, "trace_pipe"), pipe)
+	mk("13", "gone", filepath.Join(root, "missing", "trace_pipe"))
+	mk("self", "self", pipe)
+	got, err := pipeHolders(proc, pipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Holder{{10, "reader\n\x1b[31m"}, {12, "alias"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pipeHolders = %q, want %q", got, want)
+	}
+}
+
+func TestPipeHoldersReal(t *testing.T) {
+	dir := testInstance(t)
+	p, err := OpenPipe(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	got, err := PipeHolders(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].PID != os.Getpid() {
+		t.Errorf("PipeHolders = %+v, want this process %d only", got, os.Getpid())
+	}
+}

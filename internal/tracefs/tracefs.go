@@ -19,39 +19,50 @@ var ErrUnavailable = errors.New("tracefs not found")
 var candidates = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
 
 // Dir returns the tracefs directory, mounting tracefs at /sys/kernel/tracing
-// when it is not mounted anywhere yet.
+// when it is not mounted anywhere yet. When tracefs is there but this user
+// may not look inside (it is root's only), the error wraps os.ErrPermission
+// and reads "tracefs at DIR is readable by root only: permission denied";
+// the caller adds how to run itself as root.
 func Dir() (string, error) {
-	return dirFrom(candidates, mountTracefs)
+	return dirFrom(candidates, os.Stat, mountTracefs)
 }
 
 func mountTracefs(dir string) error {
 	return syscall.Mount("tracefs", dir, "tracefs", 0, "")
 }
 
-func dirFrom(candidates []string, mount func(string) error) (string, error) {
+func dirFrom(candidates []string, stat func(string) (os.FileInfo, error), mount func(string) error) (string, error) {
 	if len(candidates) == 0 {
 		return "", fmt.Errorf("%w: no candidate directories", ErrUnavailable)
 	}
+	hasPipe := func(dir string) error {
+		_, err := stat(filepath.Join(dir, "trace_pipe"))
+		return err
+	}
+	denied := ""
 	for _, dir := range candidates {
-		if hasPipe(dir) {
+		err := hasPipe(dir)
+		if err == nil {
 			return dir, nil
 		}
+		if denied == "" && errors.Is(err, os.ErrPermission) {
+			denied = dir
+		}
+	}
+	// Mounting would fail too, and say the wrong thing: tracefs may well be there.
+	if denied != "" {
+		return "", fmt.Errorf("tracefs at %s is readable by root only: %w", denied, os.ErrPermission)
 	}
 	dir := candidates[0]
 	err := mount(dir)
 	if err == nil {
-		if hasPipe(dir) {
+		if err = hasPipe(dir); err == nil {
 			return dir, nil
 		}
 		err = errors.New("no trace_pipe after mounting")
 	}
 	return "", fmt.Errorf("%w at %s and mounting it failed: %w (try: sudo mount -t tracefs tracefs %s)",
 		ErrUnavailable, strings.Join(candidates, " or "), err, dir)
-}
-
-func hasPipe(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "trace_pipe"))
-	return err == nil
 }
 
 // HasEvent reports whether the kernel offers the trace event category/name,

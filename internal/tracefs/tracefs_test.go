@@ -2,7 +2,9 @@ package tracefs
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -28,7 +30,7 @@ func noMount(t *testing.T) func(string) error {
 
 func TestDirFromFirst(t *testing.T) {
 	first, second := fakeTracefs(t), fakeTracefs(t)
-	got, err := dirFrom([]string{first, second}, noMount(t))
+	got, err := dirFrom([]string{first, second}, os.Stat, noMount(t))
 	if err != nil || got != first {
 		t.Fatalf("dirFrom = %q, %v; want %q", got, err, first)
 	}
@@ -36,7 +38,7 @@ func TestDirFromFirst(t *testing.T) {
 
 func TestDirFromSecond(t *testing.T) {
 	empty, second := t.TempDir(), fakeTracefs(t)
-	got, err := dirFrom([]string{empty, filepath.Join(empty, "missing"), second}, noMount(t))
+	got, err := dirFrom([]string{empty, filepath.Join(empty, "missing"), second}, os.Stat, noMount(t))
 	if err != nil || got != second {
 		t.Fatalf("dirFrom = %q, %v; want %q", got, err, second)
 	}
@@ -50,7 +52,7 @@ func TestDirFromMounts(t *testing.T) {
 		}
 		return os.WriteFile(filepath.Join(dir, "trace_pipe"), nil, 0o600)
 	}
-	got, err := dirFrom([]string{first, second}, mount)
+	got, err := dirFrom([]string{first, second}, os.Stat, mount)
 	if err != nil || got != first {
 		t.Fatalf("dirFrom = %q, %v; want %q", got, err, first)
 	}
@@ -59,7 +61,7 @@ func TestDirFromMounts(t *testing.T) {
 func TestDirFromUnavailable(t *testing.T) {
 	first, second := t.TempDir(), t.TempDir()
 	mount := func(string) error { return syscall.EPERM }
-	got, err := dirFrom([]string{first, second}, mount)
+	got, err := dirFrom([]string{first, second}, os.Stat, mount)
 	if err == nil {
 		t.Fatalf("dirFrom = %q, want an error", got)
 	}
@@ -78,7 +80,7 @@ func TestDirFromUnavailable(t *testing.T) {
 }
 
 func TestDirFromMountWithoutPipe(t *testing.T) {
-	_, err := dirFrom([]string{t.TempDir()}, func(string) error { return nil })
+	_, err := dirFrom([]string{t.TempDir()}, os.Stat, func(string) error { return nil })
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("dirFrom error = %v, want ErrUnavailable", err)
 	}
@@ -137,4 +139,69 @@ func realDir(t *testing.T) string {
 		t.Skipf("needs tracefs: %v", err)
 	}
 	return dir
+}
+
+func TestDirFromPermissionDenied(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	// What a user who is not root sees: /sys/kernel/tracing is mode 0700,
+	// and the old debugfs place does not exist.
+	stat := func(path string) (os.FileInfo, error) {
+		if strings.HasPrefix(path, first) {
+			return nil, &os.PathError{Op: "stat", Path: path, Err: syscall.EACCES}
+		}
+		return os.Stat(path)
+	}
+	_, err := dirFrom([]string{first, second}, stat, noMount(t))
+	if !errors.Is(err, os.ErrPermission) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("dirFrom = %v, want a permission error, not ErrUnavailable", err)
+	}
+	if want := "tracefs at " + first + " is readable by root only: permission denied"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	// Where another candidate works, it is used.
+	ok := fakeTracefs(t)
+	if got, err := dirFrom([]string{first, ok}, stat, noMount(t)); err != nil || got != ok {
+		t.Errorf("dirFrom = %q, %v; want %q", got, err, ok)
+	}
+}
+
+// TestDirAsNobody runs Dir in a child process as uid 65534, which may not
+// look inside the real tracefs.
+func TestDirAsNobody(t *testing.T) {
+	if os.Getenv("GOSNOOP_TRACEFS_CHILD") == "1" {
+		_, err := Dir()
+		fmt.Printf("permission=%v unavailable=%v err=%v\n", errors.Is(err, os.ErrPermission), errors.Is(err, ErrUnavailable), err)
+		return
+	}
+	dir := realDir(t)
+	// The test binary sits in a directory only root may enter; nobody runs a copy.
+	tmp, err := os.MkdirTemp("", "gosnoop-tracefs-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(tmp, "tracefs.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil || os.Chmod(tmp, 0o755) != nil {
+		t.Fatalf("copying the test binary: %v", err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestDirAsNobody$")
+	cmd.Env = append(os.Environ(), "GOSNOOP_TRACEFS_CHILD=1")
+	cmd.Dir = tmp
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child as uid 65534: %v\n%s", err, out)
+	}
+	want := fmt.Sprintf("permission=true unavailable=false err=tracefs at %s is readable by root only: permission denied\n", dir)
+	if !strings.HasPrefix(string(out), want) {
+		t.Errorf("child said\n%s\nwant\n%s", out, want)
+	}
 }
