@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // NewApp builds the gosnoop application. It never calls os.Exit, so tests
@@ -22,7 +25,10 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, tracePipeCommand, doctorCommand},
 		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError:         onUsageError,
+		// A private header tree, written when the cache dir was not safe to
+		// use, goes when the command is done.
+		After:        func(*cli.Context) error { bcc.ReleaseHeaders(); return nil },
+		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("unknown command %q (see gosnoop --help)", c.Args().First())
@@ -57,7 +63,16 @@ func ExitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(stderr, "gosnoop: %s\n", strings.TrimRight(err.Error(), "\n"))
+	// Messages can quote what others control (libbcc echoing a corrupted
+	// header, a spec, a path): each line is escaped, the line breaks stay.
+	var b []byte
+	for i, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = output.AppendMessage(b, []byte(line))
+	}
+	fmt.Fprintf(stderr, "gosnoop: %s\n", b)
 	var u usageError
 	if errors.As(err, &u) {
 		return 2

@@ -26,6 +26,10 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 var gosnoopBinary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(hostileChildEnv) != "" {
+		hostileChild()
+		return
+	}
 	// GOSNOOP_BINARY runs the tests against a binary built elsewhere, as the
 	// guest-VM test does where there is no Go toolchain.
 	if gosnoopBinary = os.Getenv("GOSNOOP_BINARY"); gosnoopBinary != "" {

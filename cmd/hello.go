@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
@@ -68,6 +69,12 @@ func runHello(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// trace_pipe has one reader: take it before compiling (see gosnoop open).
+	pipe, err := openTracePipe(traceDir)
+	if err != nil {
+		return err
+	}
+	defer pipe.Close()
 	var plan attachPlan
 	if mode != "tracepoint" {
 		ok, reason := kernel.Kprobes(traceDir)
@@ -117,29 +124,41 @@ func runHello(c *cli.Context) error {
 		return compile()
 	}
 	if m, err = attachPlanned(m, plan, withoutKprobes, logf); err != nil {
-		return err
+		return withVerifierLog(err, logf)
 	}
 
-	pipe, err := tracefs.OpenPipe(traceDir)
-	if err != nil {
-		return err
-	}
-	defer pipe.Close()
 	ctx, stop := traceContext(sigCtx, d)
 	defer stop()
-
-	out := c.App.Writer
-	fmt.Fprintf(out, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
-	printStartLine(stderr, "clone() calls", d)
-	var lines uint64
-	err = pipe.Read(ctx, func(l tracefs.Line) error {
-		if l.Function != "bpf_trace_printk" || !programs.ParseHelloMessage(opts.Tag, l.Message) {
-			return nil
+	o := newRunOutput(sigCtx, c.App.Writer, stderr)
+	if ctx.Err() == nil {
+		fmt.Fprintf(o.out, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
+	}
+	printStartLine(ctx, o.errOut, "clone() calls", d)
+	var lines, bad uint64
+	pipe.OnLost = func(_, total uint64) { o.reportLost(total+bad, "line") }
+	var buf []byte
+	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
+		l, ours, err := programs.ParseHelloLine(opts.Tag, raw)
+		if !ours {
+			return false, nil
+		}
+		if err != nil {
+			bad++
+			o.report("%v", err)
+			o.reportLost(pipe.Lost()+bad, "line")
+			return false, nil
 		}
 		lines++
-		_, err := fmt.Fprintf(out, "%-18s %-16s %-6d %s\n", strconv.FormatFloat(l.Timestamp, 'f', 6, 64), l.Task, l.PID, programs.HelloMessage)
-		return err
+		buf = append(strconv.AppendFloat(buf[:0], l.Timestamp, 'f', 6, 64), ' ')
+		for n := len(buf); n < 19; n++ {
+			buf = append(buf, ' ')
+		}
+		buf = append(output.AppendEscapedLeft(buf, []byte(l.Task), 16), ' ')
+		buf = append(output.AppendLeft(buf, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
+		buf = append(append(buf, programs.HelloMessage...), '\n')
+		o.out.Write(buf)
+		o.out.Flush()
+		return false, o.waitForRoom(ctx)
 	})
-	fmt.Fprintf(stderr, "gosnoop: %d lines, %d lost\n", lines, pipe.Lost())
-	return err
+	return o.finish(err, countSummary(lines, "line", pipe.Lost()+bad))
 }

@@ -1,13 +1,13 @@
 package cmd
 
 import (
-	"fmt"
 	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
 
@@ -42,7 +42,7 @@ var openCommand = &cli.Command{
 		&cli.BoolFlag{Name: "print-uid", Aliases: []string{"U"}, Usage: "include a UID column"},
 		&cli.BoolFlag{Name: "extended-fields", Aliases: []string{"e"}, Usage: "include the open flags and mode (octal)"},
 		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
-		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in `PAGES` (a power of two)"},
+		&cli.StringFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: "64", Usage: "perf buffer size per CPU in `PAGES` (a power of two, decimal)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
 		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: `MODE` is auto, kprobe or tracepoint"},
 		&cli.StringFlag{Name: "output", Value: "auto", Usage: "how events reach user space: `OUTPUT` is auto (ringbuf where the kernel has it, else perf), perf, ringbuf or trace-pipe"},
@@ -147,6 +147,15 @@ func runOpen(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// trace_pipe has one reader: take it before compiling, so a busy one
+	// fails first and no printk line of ours reaches the other reader.
+	var pipe *tracefs.Pipe
+	if cfg.prog.Output == programs.OutputTracePipe {
+		if pipe, err = openTracePipe(traceDir); err != nil {
+			return err
+		}
+		defer pipe.Close()
+	}
 	if err := planOpen(&cfg, traceDir, logf); err != nil {
 		return err
 	}
@@ -157,9 +166,10 @@ func runOpen(c *cli.Context) error {
 	defer func() { m.Close() }()
 
 	// The reader opens before anything attaches, so no event finds it missing.
-	p := newOpenPrinter(c.App.Writer, cfg)
+	o := newRunOutput(sigCtx, c.App.Writer, stderr)
+	p := newOpenPrinter(o.out, cfg)
 	var events *openEventReader
-	if cfg.prog.Output != programs.OutputTracePipe {
+	if pipe == nil {
 		if events, err = openOpenEvents(m, cfg, p); err != nil {
 			return err
 		}
@@ -175,23 +185,25 @@ func runOpen(c *cli.Context) error {
 		return m2, err
 	}
 	if m, err = attachPlanned(m, openAttachPlan(cfg.prog), withoutKprobes, logf); err != nil {
-		return err
+		return withVerifierLog(err, logf)
 	}
 
 	ctx, stop := traceContext(sigCtx, cfg.duration)
 	defer stop()
-	p.header()
-	printStartLine(stderr, "open() calls", cfg.duration)
+	if ctx.Err() == nil {
+		p.header()
+	}
+	printStartLine(ctx, o.errOut, "open() calls", cfg.duration)
 
 	var lost uint64
 	if events != nil {
-		lost, err = events.run(ctx, stderr)
+		err = events.run(ctx, o)
+		var lerr error
+		if lost, lerr = events.lost(); err == nil {
+			err = lerr
+		}
 	} else {
-		lost, err = readOpenTracePipe(ctx, traceDir, cfg, p, stderr)
+		lost, err = readOpenTracePipe(ctx, pipe, cfg, p, o)
 	}
-	if ferr := p.flush(); err == nil {
-		err = ferr
-	}
-	fmt.Fprintf(stderr, "gosnoop: %d events, %d lost\n", p.events, lost)
-	return err
+	return o.finish(err, countSummary(p.events, "event", lost))
 }

@@ -1,29 +1,20 @@
 package cmd
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
-
-// pollInterval bounds how long an event may wait in a half-filled batch
-// or in the stdout buffer.
-const pollInterval = 20 * time.Millisecond
-
-// lostCheckInterval is how often the readers look for new drops to report.
-const lostCheckInterval = 100 * time.Millisecond
 
 // perfWakeup is how many samples wake the reader: per-sample wakeups slow the
 // traced workload many times over. The ring buffer program batches its
@@ -96,35 +87,13 @@ func openOpenEvents(m *bcc.Module, cfg openConfig, p *openPrinter) (*openEventRe
 	return er, nil
 }
 
-// run polls until ctx ends, reporting drops as they are seen, and returns
-// the number of events lost.
-func (er *openEventReader) run(ctx context.Context, stderr io.Writer) (uint64, error) {
-	var reported uint64
-	var checked time.Time
-	for ctx.Err() == nil {
-		er.poll(pollInterval)
-		if err := er.p.flush(); err != nil {
-			return reported, err
-		}
-		// Wakeups can come thousands of times a second; drops are checked
-		// no more often than output is flushed.
-		if time.Since(checked) < lostCheckInterval {
-			continue
-		}
-		checked = time.Now()
-		lost, err := er.lost()
-		if err != nil {
-			return reported, err
-		}
-		if lost > reported {
-			fmt.Fprintf(stderr, "gosnoop: lost %d events (total %d); try a larger --buffer-pages\n", lost-reported, lost)
-			reported = lost
-		}
-	}
+// run polls until ctx ends, reporting drops as they are seen.
+func (er *openEventReader) run(ctx context.Context, o *runOutput) error {
+	err := o.pollLoop(ctx, er.poll, er.lost)
 	if er.badSamples > 0 {
-		fmt.Fprintf(stderr, "gosnoop: %d samples too short to decode\n", er.badSamples)
+		o.report("%d %s too short to decode", er.badSamples, output.Plural(er.badSamples, "sample"))
 	}
-	return er.lost()
+	return err
 }
 
 // lost counts drops: the program's own count is exact, while the kernel
@@ -134,37 +103,37 @@ func (er *openEventReader) lost() (uint64, error) {
 	return max(n, er.kernelLost()), err
 }
 
-func readOpenTracePipe(ctx context.Context, traceDir string, cfg openConfig, p *openPrinter, stderr io.Writer) (uint64, error) {
-	pipe, err := tracefs.OpenPipe(traceDir)
-	if err != nil {
-		return 0, err
-	}
-	defer pipe.Close()
+// readOpenTracePipe decodes the trace-pipe variant's lines. Lines of ours
+// that do not decode are counted with the lost ones, and said as they come.
+func readOpenTracePipe(ctx context.Context, pipe *tracefs.Pipe, cfg openConfig, p *openPrinter, o *runOutput) (lost uint64, err error) {
+	dec := programs.NewOpenTraceDecoder(cfg.prog.Tag)
+	pipe.OnLost = func(_, total uint64) { o.reportLost(total+dec.Bad(), "event") }
 	var ev programs.OpenEvent
-	err = pipe.Read(ctx, func(l tracefs.Line) error {
-		if l.Function != "bpf_trace_printk" {
-			return nil
+	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
+		switch res, err := dec.Feed(raw, &ev); res {
+		case programs.TraceMore:
+			return true, nil
+		case programs.TraceBad:
+			o.report("%v", err)
+			o.reportLost(pipe.Lost()+dec.Bad(), "event")
+		case programs.TraceEvent:
+			p.print(&ev)
+			o.out.Flush()
+			return false, o.waitForRoom(ctx)
 		}
-		ours, err := programs.ParseOpenMessage(cfg.prog.Tag, l.Message, &ev)
-		if !ours {
-			return nil
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "gosnoop: %v\n", err)
-			return nil
-		}
-		ev.TID = uint32(l.PID)
-		ev.TsNs = uint64(l.Timestamp * 1e9)
-		p.print(&ev)
-		return p.flush()
+		return false, nil
 	})
-	return pipe.Lost(), err
+	if ferr := dec.Finish(); ferr != nil {
+		o.report("%v", ferr)
+	}
+	return pipe.Lost() + dec.Bad(), err
 }
 
 // openPrinter writes events as bcc's opensnoop columns or as JSON lines,
-// appending into one reused buffer.
+// appending into one reused buffer. Comms and paths are other users' text:
+// the table escapes them (output.AppendEscaped), JSON quotes them.
 type openPrinter struct {
-	w      *bufio.Writer
+	w      io.Writer
 	cfg    openConfig
 	name   []byte
 	buf    []byte
@@ -173,7 +142,7 @@ type openPrinter struct {
 }
 
 func newOpenPrinter(w io.Writer, cfg openConfig) *openPrinter {
-	return &openPrinter{w: bufio.NewWriterSize(w, 64<<10), cfg: cfg, name: []byte(cfg.name), buf: make([]byte, 0, 512)}
+	return &openPrinter{w: w, cfg: cfg, name: []byte(cfg.name), buf: make([]byte, 0, 512)}
 }
 
 func (p *openPrinter) header() {
@@ -182,17 +151,17 @@ func (p *openPrinter) header() {
 	}
 	b := p.buf[:0]
 	if p.cfg.timestamp {
-		b = append(appendLeft(b, []byte("TIME(s)"), 14), ' ')
+		b = append(output.AppendLeft(b, []byte("TIME(s)"), 14), ' ')
 	}
 	if p.cfg.printUID {
-		b = append(appendLeft(b, []byte("UID"), 6), ' ')
+		b = append(output.AppendLeft(b, []byte("UID"), 6), ' ')
 	}
 	id := "PID"
 	if p.cfg.tidColumn {
 		id = "TID"
 	}
-	b = append(appendLeft(b, []byte(id), 6), ' ')
-	b = append(appendLeft(b, []byte("COMM"), 16), ' ')
+	b = append(output.AppendLeft(b, []byte(id), 6), ' ')
+	b = append(output.AppendLeft(b, []byte("COMM"), 16), ' ')
 	b = append(b, "  FD ERR "...)
 	if p.cfg.extended {
 		b = append(b, "FLAGS    MODE "...)
@@ -203,11 +172,11 @@ func (p *openPrinter) header() {
 }
 
 func (p *openPrinter) print(ev *programs.OpenEvent) {
-	comm := cStringBytes(ev.Comm[:])
+	comm := output.CString(ev.Comm[:])
 	if len(p.name) > 0 && !bytes.Contains(comm, p.name) {
 		return
 	}
-	path := cStringBytes(ev.Path[:])
+	path := output.CString(ev.Path[:])
 	if p.events == 0 {
 		p.first = ev.TsNs
 	}
@@ -220,28 +189,37 @@ func (p *openPrinter) print(ev *programs.OpenEvent) {
 	p.w.Write(p.buf)
 }
 
+// appendSeconds writes ns - first as seconds. The difference is signed: a
+// call entered before the first printed event ended is earlier than it.
+func appendSeconds(b []byte, ns, first uint64) []byte {
+	return strconv.AppendFloat(b, float64(int64(ns-first))/1e9, 'f', 9, 64)
+}
+
 // appendRow writes bcc opensnoop's columns.
 func (p *openPrinter) appendRow(b []byte, ev *programs.OpenEvent, comm, path []byte) []byte {
 	var num [24]byte
 	if p.cfg.timestamp {
-		b = append(appendLeft(b, strconv.AppendFloat(num[:0], float64(ev.TsNs-p.first)/1e9, 'f', 9, 64), 14), ' ')
+		b = append(output.AppendLeft(b, appendSeconds(num[:0], ev.TsNs, p.first), 14), ' ')
 	}
 	if p.cfg.printUID {
-		b = append(appendLeft(b, strconv.AppendUint(num[:0], uint64(ev.UID), 10), 6), ' ')
+		b = append(output.AppendLeft(b, strconv.AppendUint(num[:0], uint64(ev.UID), 10), 6), ' ')
 	}
 	id := ev.PID
 	if p.cfg.tidColumn {
 		id = ev.TID
 	}
-	b = append(appendLeft(b, strconv.AppendUint(num[:0], uint64(id), 10), 6), ' ')
-	b = append(appendLeft(b, comm, 16), ' ')
-	b = append(appendRight(b, strconv.AppendInt(num[:0], int64(ev.FD()), 10), 4, ' '), ' ')
-	b = append(appendRight(b, strconv.AppendInt(num[:0], int64(ev.Errno()), 10), 3, ' '), ' ')
+	b = append(output.AppendLeft(b, strconv.AppendUint(num[:0], uint64(id), 10), 6), ' ')
+	b = append(output.AppendEscapedLeft(b, comm, 16), ' ')
+	b = append(output.AppendRight(b, strconv.AppendInt(num[:0], int64(ev.FD()), 10), 4, ' '), ' ')
+	b = append(output.AppendRight(b, strconv.AppendInt(num[:0], int64(ev.Errno()), 10), 3, ' '), ' ')
 	if p.cfg.extended {
-		b = append(appendRight(b, strconv.AppendUint(num[:0], uint64(uint32(ev.Flags)), 8), 8, '0'), ' ')
-		b = append(appendRight(b, strconv.AppendUint(num[:0], uint64(ev.Mode), 8), 4, '0'), ' ')
+		b = append(output.AppendRight(b, strconv.AppendUint(num[:0], uint64(uint32(ev.Flags)), 8), 8, '0'), ' ')
+		b = append(output.AppendRight(b, strconv.AppendUint(num[:0], uint64(ev.Mode), 8), 4, '0'), ' ')
 	}
-	b = append(b, path...)
+	b = output.AppendEscaped(b, path)
+	if ev.Truncated() {
+		b = append(b, "..."...)
+	}
 	return append(b, '\n')
 }
 
@@ -256,7 +234,7 @@ func (p *openPrinter) appendJSON(b []byte, ev *programs.OpenEvent, comm, path []
 	b = append(b, `,"uid":`...)
 	b = strconv.AppendUint(b, uint64(ev.UID), 10)
 	b = append(b, `,"comm":`...)
-	b = appendJSONString(b, comm)
+	b = output.AppendJSONString(b, comm)
 	b = append(b, `,"fd":`...)
 	b = strconv.AppendInt(b, int64(ev.FD()), 10)
 	b = append(b, `,"errno":`...)
@@ -266,55 +244,8 @@ func (p *openPrinter) appendJSON(b []byte, ev *programs.OpenEvent, comm, path []
 	b = append(b, `,"mode":`...)
 	b = strconv.AppendUint(b, uint64(ev.Mode), 10)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, path)
+	b = output.AppendJSONString(b, path)
+	b = append(b, `,"truncated":`...)
+	b = strconv.AppendBool(b, ev.Truncated())
 	return append(b, "}\n"...)
-}
-
-func (p *openPrinter) flush() error { return p.w.Flush() }
-
-// appendJSONString quotes s as a JSON string; bytes that are not UTF-8
-// become U+FFFD, as encoding/json does.
-func appendJSONString(b, s []byte) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
-// appendLeft appends field left-justified in width columns.
-func appendLeft(b, field []byte, width int) []byte {
-	b = append(b, field...)
-	for n := len(field); n < width; n++ {
-		b = append(b, ' ')
-	}
-	return b
-}
-
-// appendRight appends field right-justified in width columns, filled with fill.
-func appendRight(b, field []byte, width int, fill byte) []byte {
-	for n := len(field); n < width; n++ {
-		b = append(b, fill)
-	}
-	return append(b, field...)
 }

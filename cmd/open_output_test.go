@@ -25,10 +25,14 @@ func TestOpenPrinterTable(t *testing.T) {
 	ev.TsNs += 250_000_000
 	ev.Ret = 3
 	p.print(&ev)
-	p.flush()
+	ev.TsNs -= 750_000_000 // entered before the first printed event
+	p.print(&ev)
+	// The path's tab and invalid byte are escaped; -T goes negative rather
+	// than wrapping around.
 	want := "TIME(s)        UID    PID    COMM               FD ERR FLAGS    MODE PATH\n" +
-		"0.000000000    1000   4242   cat                -1   2 02000000 0644 /tmp/a \"quoted\"\tpath\xff\n" +
-		"0.250000000    1000   4242   cat                 3   0 02000000 0644 /tmp/a \"quoted\"\tpath\xff\n"
+		"0.000000000    1000   4242   cat                -1   2 02000000 0644 /tmp/a \"quoted\"\\tpath\\xff\n" +
+		"0.250000000    1000   4242   cat                 3   0 02000000 0644 /tmp/a \"quoted\"\\tpath\\xff\n" +
+		"-0.500000000   1000   4242   cat                 3   0 02000000 0644 /tmp/a \"quoted\"\\tpath\\xff\n"
 	if out.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
 	}
@@ -40,13 +44,12 @@ func TestOpenPrinterJSON(t *testing.T) {
 	p.header()
 	ev := sampleOpenEvent()
 	p.print(&ev)
-	p.flush()
 	var got map[string]any
 	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
 		t.Fatalf("%q: %v", out.String(), err)
 	}
 	want := map[string]any{"ts_ns": 1.5e9, "pid": 4242.0, "tid": 4243.0, "uid": 1000.0, "comm": "cat", "fd": -1.0, "errno": 2.0,
-		"flags": float64(0o2000000), "mode": float64(0o644), "path": "/tmp/a \"quoted\"\tpath\ufffd"}
+		"flags": float64(0o2000000), "mode": float64(0o644), "path": "/tmp/a \"quoted\"\tpath\ufffd", "truncated": false}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: got %v, want %v", k, got[k], v)
@@ -57,6 +60,20 @@ func TestOpenPrinterJSON(t *testing.T) {
 	}
 }
 
+func TestOpenPrinterMarksTruncatedPaths(t *testing.T) {
+	ev := sampleOpenEvent()
+	ev.PathTruncated = 1
+	var table, js strings.Builder
+	newOpenPrinter(&table, openConfig{}).print(&ev)
+	newOpenPrinter(&js, openConfig{json: true}).print(&ev)
+	if !strings.HasSuffix(table.String(), `path\xff...`+"\n") {
+		t.Errorf("table row %q does not end in ...", table.String())
+	}
+	if !strings.Contains(js.String(), `"truncated":true}`) {
+		t.Errorf("JSON %q lacks \"truncated\":true", js.String())
+	}
+}
+
 func TestOpenPrinterNameFilter(t *testing.T) {
 	var out strings.Builder
 	p := newOpenPrinter(&out, openConfig{json: true, name: "at"})
@@ -64,7 +81,6 @@ func TestOpenPrinterNameFilter(t *testing.T) {
 	p.print(&ev)
 	copy(ev.Comm[:], "bash")
 	p.print(&ev)
-	p.flush()
 	if n := strings.Count(out.String(), "\n"); n != 1 || p.events != 1 {
 		t.Errorf("-n at printed %d lines, counted %d events", n, p.events)
 	}

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
@@ -49,8 +49,8 @@ it is applied in Go, so no format string reaches the kernel.`,
 		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "include a timestamp column (seconds since the first event)"},
 		&cli.StringFlag{Name: "max-events", Aliases: []string{"M"}, Usage: "stop after `N` events"},
 		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
-		&cli.IntFlag{Name: "string-size", Value: programs.DefaultProbeStringSize, Usage: "bytes kept of each %s value"},
-		&cli.IntFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: 64, Usage: "perf buffer size per CPU in `PAGES` (a power of two)"},
+		&cli.StringFlag{Name: "string-size", Value: strconv.Itoa(programs.DefaultProbeStringSize), Usage: "bytes kept of each %s value (decimal)"},
+		&cli.StringFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: "64", Usage: "perf buffer size per CPU in `PAGES` (a power of two, decimal)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers were chosen and what attached"},
 		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
@@ -70,18 +70,22 @@ type probeConfig struct {
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	cfg := probeConfig{
-		prog:      programs.ProbeOptions{UID: programs.AnyUID, StringSize: c.Int("string-size")},
+		prog:      programs.ProbeOptions{UID: programs.AnyUID},
 		name:      c.String("name"),
 		timestamp: c.Bool("timestamp"),
 		json:      c.Bool("json"),
 	}
-	if c.NArg() == 0 {
+	texts, err := specsAndTrailingFlags(c)
+	if err != nil {
+		return cfg, err
+	}
+	if len(texts) == 0 {
 		return cfg, usageErrorf("probe needs at least one SPEC, e.g. 't:syscalls:sys_enter_openat \"%%s\", args->filename' (see gosnoop probe --help)")
 	}
-	for i, text := range c.Args().Slice() {
+	for i, text := range texts {
 		spec, err := programs.ParseProbeSpec(text)
 		if err != nil {
-			if c.NArg() > 1 {
+			if len(texts) > 1 {
 				return cfg, usageErrorf("%v (spec %d)", err, i+1)
 			}
 			return cfg, usageError{err}
@@ -100,9 +104,11 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		}
 		cfg.maxEvents = n
 	}
-	if s := cfg.prog.StringSize; s < programs.MinProbeStringSize || s > programs.MaxProbeStringSize {
-		return cfg, usageErrorf("--string-size must be from %d to %d, not %d", programs.MinProbeStringSize, programs.MaxProbeStringSize, s)
+	size, err := parseID("--string-size", c.String("string-size"), programs.MinProbeStringSize, programs.MaxProbeStringSize)
+	if err != nil {
+		return cfg, err
 	}
+	cfg.prog.StringSize = int(size)
 	if cfg.pages, err = parseBufferPages(c); err != nil {
 		return cfg, err
 	}
@@ -147,7 +153,8 @@ func runProbe(c *cli.Context) error {
 	ctx, stop := traceContext(sigCtx, duration) // stop also ends --max-events
 	defer stop()
 
-	p := newProbePrinter(c.App.Writer, cfg)
+	o := newRunOutput(sigCtx, c.App.Writer, stderr)
+	p := newProbePrinter(o.out, cfg)
 	layouts := make([]programs.ProbeLayout, len(cfg.prog.Specs))
 	for i, s := range cfg.prog.Specs {
 		layouts[i] = s.Layout(cfg.prog.StringSize)
@@ -173,31 +180,79 @@ func runProbe(c *cli.Context) error {
 	defer r.Close()
 
 	if err := attachProbes(m, cfg.prog.Specs, traceDir); err != nil {
-		return err
+		return withVerifierLog(err, logf)
 	}
 	logf("attached %v", m.Attached())
-	p.header()
-	printStartLine(stderr, fmt.Sprintf("%d %s", len(cfg.prog.Specs), plural(len(cfg.prog.Specs), "probe")), duration)
+	if ctx.Err() == nil {
+		p.header()
+	}
+	n := uint64(len(cfg.prog.Specs))
+	printStartLine(ctx, o.errOut, fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), duration)
 
-	var reported uint64
-	for ctx.Err() == nil {
-		r.Poll(pollInterval)
-		if err := p.w.Flush(); err != nil {
-			return err
-		}
-		if lost := r.Lost(); lost != reported {
-			fmt.Fprintf(stderr, "gosnoop: lost %d events (total %d); try a larger --buffer-pages\n", lost-reported, lost)
-			reported = lost
-		}
+	lost := func() (uint64, error) {
+		n, err := m.ReadCounter(programs.ProbeLostTable, 0)
+		return max(n, r.Lost()), err
 	}
+	err = o.pollLoop(ctx, r.Poll, lost)
 	if bad > 0 {
-		fmt.Fprintf(stderr, "gosnoop: %d samples could not be decoded\n", bad)
+		o.report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
-	lost, err := m.ReadCounter(programs.ProbeLostTable, 0)
-	if err != nil {
-		return err
+	total, lerr := lost()
+	if err == nil {
+		err = lerr
 	}
-	fmt.Fprintf(stderr, "gosnoop: %d events, %d lost\n", p.events, max(lost, r.Lost()))
+	return o.finish(err, countSummary(p.events, "event", total))
+}
+
+// specsAndTrailingFlags returns the specs and applies the options that
+// follow them: urfave/cli stops parsing options at the first argument, and
+// `gosnoop probe SPEC -d 1` should mean what it says. A spec never starts
+// with '-'; after "--" everything is a spec.
+func specsAndTrailingFlags(c *cli.Context) ([]string, error) {
+	args := c.Args().Slice()
+	var specs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(specs, args[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			specs = append(specs, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := commandFlag(c.Command, name)
+		if f == nil {
+			return nil, usageErrorf("flag provided but not defined: %s", a)
+		}
+		if _, isBool := f.(*cli.BoolFlag); isBool && !hasValue {
+			value = "true"
+		} else if !hasValue {
+			if i+1 == len(args) {
+				return nil, usageErrorf("flag needs an argument: %s", a)
+			}
+			i++
+			value = args[i]
+		}
+		// cli keeps a value per alias and reconciles them only while parsing.
+		for _, n := range f.Names() {
+			if err := c.Set(n, value); err != nil {
+				return nil, usageErrorf("invalid value %q for flag %s: %v", value, a, err)
+			}
+		}
+	}
+	return specs, nil
+}
+
+// commandFlag finds the flag of cmd called name, by any of its names.
+func commandFlag(cmd *cli.Command, name string) cli.Flag {
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
 	return nil
 }
 
@@ -248,9 +303,10 @@ func attachProbes(m *bcc.Module, specs []*programs.ProbeSpec, traceDir string) e
 	return nil
 }
 
-// probePrinter writes probe events as columns or JSON lines.
+// probePrinter writes probe events as columns or JSON lines. Comms and
+// string values are other users' text: the table escapes them.
 type probePrinter struct {
-	w      *bufio.Writer
+	w      io.Writer
 	cfg    probeConfig
 	first  uint64
 	events uint64
@@ -258,7 +314,7 @@ type probePrinter struct {
 }
 
 func newProbePrinter(w io.Writer, cfg probeConfig) *probePrinter {
-	return &probePrinter{w: bufio.NewWriterSize(w, 64<<10), cfg: cfg}
+	return &probePrinter{w: w, cfg: cfg}
 }
 
 func (p *probePrinter) header() {
@@ -273,7 +329,7 @@ func (p *probePrinter) header() {
 
 // print writes one event and reports whether it passed the --name filter.
 func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) bool {
-	comm := cStringBytes(ev.Header.Comm[:])
+	comm := output.CString(ev.Header.Comm[:])
 	if p.cfg.name != "" && !strings.Contains(string(comm), p.cfg.name) {
 		return false
 	}
@@ -285,11 +341,11 @@ func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) 
 	b := p.buf[:0]
 	if p.cfg.json {
 		b = fmt.Appendf(b, `{"ts_ns":%d,"pid":%d,"tid":%d,"uid":%d,"cpu":%d,"comm":`, ev.Header.TsNs, ev.Header.PID, ev.Header.TID, ev.Header.UID, ev.Header.CPU)
-		b = appendJSONString(b, comm)
+		b = output.AppendJSONString(b, comm)
 		b = append(b, `,"probe":`...)
-		b = appendJSONString(b, []byte(spec.Name()))
+		b = output.AppendJSONString(b, []byte(spec.Name()))
 		b = append(b, `,"message":`...)
-		b = appendJSONString(b, []byte(msg))
+		b = output.AppendJSONString(b, []byte(msg))
 		b = append(b, `,"values":[`...)
 		for i, a := range spec.Args {
 			if i > 0 {
@@ -298,7 +354,7 @@ func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) 
 			v := spec.Value(ev, i)
 			switch {
 			case a.Verb.IsString():
-				b = appendJSONString(b, []byte(v.Str))
+				b = output.AppendJSONString(b, []byte(v.Str))
 			case a.Verb.Signed() && a.Verb.Long:
 				b = strconv.AppendInt(b, int64(v.Int), 10)
 			case a.Verb.Signed():
@@ -310,9 +366,13 @@ func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) 
 		b = append(b, "]}\n"...)
 	} else {
 		if p.cfg.timestamp {
-			b = append(appendLeft(b, strconv.AppendFloat(nil, float64(ev.Header.TsNs-p.first)/1e9, 'f', 9, 64), 14), ' ')
+			b = append(output.AppendLeft(b, appendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
 		}
-		b = fmt.Appendf(b, "%-7d %-7d %-16s %-16s %s\n", ev.Header.PID, ev.Header.TID, comm, spec.Function, msg)
+		b = fmt.Appendf(b, "%-7d %-7d ", ev.Header.PID, ev.Header.TID)
+		b = append(output.AppendEscapedLeft(b, comm, 16), ' ')
+		b = fmt.Appendf(b, "%-16s ", spec.Function)
+		b = output.AppendEscaped(b, []byte(msg))
+		b = append(b, '\n')
 	}
 	p.w.Write(b)
 	p.buf = b
@@ -325,20 +385,4 @@ func maxLayoutSize(layouts []programs.ProbeLayout) int {
 		n = max(n, l.Size)
 	}
 	return n
-}
-
-func cStringBytes(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

@@ -27,9 +27,13 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"-u", "x", "p:f"}, "--uid must be a number"},
 		{[]string{"-M", "0", "p:f"}, "--max-events must be a positive number"},
 		{[]string{"-M", "many", "p:f"}, "--max-events must be a positive number"},
-		{[]string{"--string-size", "4", "p:f"}, "--string-size must be from 8 to 256"},
+		{[]string{"--string-size", "4", "p:f"}, "--string-size must be a number from 8 to 256"},
 		{[]string{"-b", "6", "p:f"}, "--buffer-pages must be a power of two"},
 		{[]string{"-d", "0", "p:f"}, "--duration must be a positive number"},
+		// Options after the specs are options, not specs.
+		{[]string{"p:f", "-d", "0"}, "--duration must be a positive number"},
+		{[]string{"p:f", "--bogus"}, "flag provided but not defined: --bogus"},
+		{[]string{"p:f", "-M"}, "flag needs an argument: -M"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -38,6 +42,20 @@ func TestProbeUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", code, stdout, stderr, c.want)
 			}
 		})
+	}
+}
+
+func TestProbeOptionsAfterSpecs(t *testing.T) {
+	code, stdout, stderr := run(t, "probe", `t:syscalls:sys_enter_openat "%s", args->filename`, "--ebpf", "-p", "77", "--string-size=16")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "!= 77)") || !strings.Contains(stdout, "[16];") {
+		t.Errorf("options after the spec were not applied:\n%s", stdout)
+	}
+	code, stdout, _ = run(t, "probe", "--ebpf", "--", `t:syscalls:sys_enter_openat "%s", args->filename`)
+	if code != 0 || !strings.Contains(stdout, "TRACEPOINT_PROBE(syscalls, sys_enter_openat)") {
+		t.Errorf("-- before the specs: exit %d\n%s", code, stdout)
 	}
 }
 

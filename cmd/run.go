@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs"
 )
@@ -75,13 +78,15 @@ func parseIDFlags(c *cli.Context) (idFilters, error) {
 	return f, nil
 }
 
-// parseBufferPages checks --buffer-pages.
+// parseBufferPages checks --buffer-pages: decimal only, like --pid (cli's
+// IntFlag would take 010 as octal 8 and 0x40 as 64).
 func parseBufferPages(c *cli.Context) (int, error) {
-	p := c.Int("buffer-pages")
-	if p < 1 || p > 16384 || p&(p-1) != 0 {
-		return 0, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %d", p)
+	s := c.String("buffer-pages")
+	p, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || p < 1 || p > 16384 || p&(p-1) != 0 {
+		return 0, usageErrorf("--buffer-pages must be a power of two from 1 to 16384, not %q", s)
 	}
-	return p, nil
+	return int(p), nil
 }
 
 // prepareTracing checks what every tracing command needs before it
@@ -119,11 +124,13 @@ func verboseLogger(w io.Writer, on bool) func(string, ...any) {
 	}
 }
 
-// signalContext ends on SIGINT or SIGTERM. Commands take it before they
-// compile, so an interrupt at any point ends the run through the deferred
-// detach rather than killing the process.
+// signalContext ends on SIGINT, SIGTERM or SIGHUP (a closed terminal), and
+// on SIGPIPE, so a reader that goes away (`| head`) ends the run through the
+// same path instead of killing the process. Commands take it before they
+// compile, so a signal at any point ends the run through the deferred detach
+// rather than killing the process.
 func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
+	return signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 }
 
 // traceContext is the tracing part of a run: it ends with parent, or after d
@@ -135,13 +142,46 @@ func traceContext(parent context.Context, d time.Duration) (context.Context, con
 	return context.WithTimeout(parent, d)
 }
 
-// printStartLine prints bcc's "Tracing ... Hit Ctrl-C to end." line.
-func printStartLine(w io.Writer, what string, d time.Duration) {
-	if d > 0 {
-		fmt.Fprintf(w, "Tracing %s for %s... Hit Ctrl-C to end.\n", what, d)
+// printStartLine prints bcc's "Tracing ... Hit Ctrl-C to end." line, unless
+// a signal already ended the run (Ctrl-C during the compile).
+func printStartLine(ctx context.Context, w *output.Writer, what string, d time.Duration) {
+	if ctx.Err() != nil {
 		return
 	}
-	fmt.Fprintf(w, "Tracing %s... Hit Ctrl-C to end.\n", what)
+	if d > 0 {
+		fmt.Fprintf(w, "Tracing %s for %s... Hit Ctrl-C to end.\n", what, d)
+	} else {
+		fmt.Fprintf(w, "Tracing %s... Hit Ctrl-C to end.\n", what)
+	}
+	w.Flush()
+}
+
+// withVerifierLog prints the verifier's whole log under -v when the kernel
+// refused a program; the error itself stays one line.
+func withVerifierLog(err error, logf func(string, ...any)) error {
+	var verr *bcc.VerifierError
+	if errors.As(err, &verr) {
+		logf("verifier log for %s:\n%s", verr.Program, verr.Log)
+	}
+	return err
+}
+
+// openTracePipe opens trace_pipe, saying who holds it when it is busy.
+func openTracePipe(traceDir string) (*tracefs.Pipe, error) {
+	pipe, err := tracefs.OpenPipe(traceDir)
+	var busy *tracefs.BusyError
+	if !errors.As(err, &busy) {
+		return pipe, err
+	}
+	who := "another process"
+	if len(busy.Holders) > 0 {
+		var names []string
+		for _, h := range busy.Holders {
+			names = append(names, fmt.Sprintf("pid %d (%s)", h.PID, output.EscapedString(h.Comm)))
+		}
+		who = strings.Join(names, ", ")
+	}
+	return nil, fmt.Errorf("%s is busy: %s is reading it, and the kernel allows one reader at a time; stop that reader first", busy.Path, who)
 }
 
 // newTag returns the random marker that tells our trace_pipe lines from
@@ -161,6 +201,9 @@ func compileProgram(src string, opts bcc.CompileOptions, stderr io.Writer, logf 
 	m, err := bcc.Compile(src, opts)
 	if err != nil {
 		return nil, err
+	}
+	if m.Headers.Note != "" {
+		logf("%s", m.Headers.Note)
 	}
 	if m.Headers.Kind == kheaders.Minimal {
 		fmt.Fprintf(stderr, "gosnoop: no kernel headers for %s; using gosnoop's minimal header tree (for real ones: %s)\n",

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
@@ -43,10 +43,13 @@ func runTracePipe(c *cli.Context) error {
 	sigCtx, stopSignals := signalContext(c.Context)
 	defer stopSignals()
 	dir, err := tracefs.Dir()
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w (try: sudo gosnoop trace-pipe)", err)
+	}
 	if err != nil {
 		return err
 	}
-	pipe, err := tracefs.OpenPipe(dir)
+	pipe, err := openTracePipe(dir)
 	if errors.Is(err, os.ErrPermission) {
 		return fmt.Errorf("%w (trace_pipe is readable by root only; try: sudo gosnoop trace-pipe)", err)
 	}
@@ -60,12 +63,13 @@ func runTracePipe(c *cli.Context) error {
 	ctx, stop := traceContext(sigCtx, d)
 	defer stop()
 
-	w := bufio.NewWriter(c.App.Writer)
-	defer w.Flush()
+	o := newRunOutput(sigCtx, c.App.Writer, c.App.ErrWriter)
 	if !asJSON {
-		fmt.Fprintf(w, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
+		fmt.Fprintf(o.out, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
 	}
-	fmt.Fprintf(c.App.ErrWriter, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
+	fmt.Fprintf(o.errOut, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
+	o.errOut.Flush()
+	pipe.OnLost = func(n, total uint64) { o.reportLost(total, "line") }
 	var lines uint64
 	var buf []byte
 	err = pipe.Read(ctx, func(l tracefs.Line) error {
@@ -76,14 +80,24 @@ func runTracePipe(c *cli.Context) error {
 		if asJSON {
 			buf = appendTraceLineJSON(buf[:0], l)
 		} else {
-			buf = fmt.Appendf(buf[:0], "%-14s %-16s %-7d %-3d %-5s %s: %s\n",
-				strconv.FormatFloat(l.Timestamp, 'f', 6, 64), l.Task, l.PID, l.CPU, l.Flags, l.Function, l.Message)
+			buf = appendTraceLineRow(buf[:0], l)
 		}
-		w.Write(buf)
-		return w.Flush()
+		o.out.Write(buf)
+		o.out.Flush()
+		return o.waitForRoom(ctx)
 	})
-	fmt.Fprintf(c.App.ErrWriter, "gosnoop: %d lines, %d lost\n", lines, pipe.Lost())
-	return err
+	return o.finish(err, countSummary(lines, "line", pipe.Lost()))
+}
+
+// appendTraceLineRow writes the table row; the task and the message are
+// whatever the writer put there, so both are escaped.
+func appendTraceLineRow(b []byte, l tracefs.Line) []byte {
+	b = output.AppendLeft(b, strconv.AppendFloat(nil, l.Timestamp, 'f', 6, 64), 14)
+	b = append(b, ' ')
+	b = append(output.AppendEscapedLeft(b, []byte(l.Task), 16), ' ')
+	b = fmt.Appendf(b, "%-7d %-3d %-5s %s: ", l.PID, l.CPU, l.Flags, l.Function)
+	b = output.AppendEscaped(b, []byte(l.Message))
+	return append(b, '\n')
 }
 
 // appendTraceLineJSON writes every field of l, always, in a fixed order.
@@ -91,7 +105,7 @@ func appendTraceLineJSON(b []byte, l tracefs.Line) []byte {
 	b = append(b, `{"timestamp":`...)
 	b = strconv.AppendFloat(b, l.Timestamp, 'f', -1, 64)
 	b = append(b, `,"task":`...)
-	b = appendJSONString(b, []byte(l.Task))
+	b = output.AppendJSONString(b, []byte(l.Task))
 	b = append(b, `,"pid":`...)
 	b = strconv.AppendInt(b, int64(l.PID), 10)
 	b = append(b, `,"tgid":`...)
@@ -99,10 +113,10 @@ func appendTraceLineJSON(b []byte, l tracefs.Line) []byte {
 	b = append(b, `,"cpu":`...)
 	b = strconv.AppendInt(b, int64(l.CPU), 10)
 	b = append(b, `,"flags":`...)
-	b = appendJSONString(b, []byte(l.Flags))
+	b = output.AppendJSONString(b, []byte(l.Flags))
 	b = append(b, `,"event":`...)
-	b = appendJSONString(b, []byte(l.Function))
+	b = output.AppendJSONString(b, []byte(l.Function))
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, []byte(l.Message))
+	b = output.AppendJSONString(b, []byte(l.Message))
 	return append(b, "}\n"...)
 }

@@ -28,9 +28,11 @@ import (
 	"github.com/gosnoop/gosnoop/internal/kheaders"
 )
 
-// CompileError carries libbcc's own diagnostics, verbatim.
+// CompileError carries libbcc's own diagnostics, verbatim, and a hint when
+// they show the program needs what the minimal header tree lacks.
 type CompileError struct {
 	Diagnostics string
+	Hint        string
 }
 
 func (e *CompileError) Error() string {
@@ -38,7 +40,25 @@ func (e *CompileError) Error() string {
 	if d == "" {
 		d = "libbcc printed no diagnostics"
 	}
-	return "compiling BPF program failed; libbcc said:\n" + d
+	msg := "compiling BPF program failed; libbcc said:\n" + d
+	if e.Hint != "" {
+		msg += "\n" + e.Hint
+	}
+	return msg
+}
+
+// minimalTreeHint explains diagnostics about missing types under the
+// minimal tree, which has syscall arguments but no kernel structs.
+func minimalTreeHint(headers kheaders.Source, diag string) string {
+	if headers.Kind != kheaders.Minimal {
+		return ""
+	}
+	for _, sign := range []string{"unknown type name", "incomplete type", "incomplete definition", "undeclared identifier"} {
+		if strings.Contains(diag, sign) {
+			return fmt.Sprintf("gosnoop's minimal header tree has syscall argument types but no kernel structs; this needs real headers (%s)", kheaders.InstallHint())
+		}
+	}
+	return ""
 }
 
 // Module is a compiled BPF program with the probes attached to it.
@@ -104,7 +124,7 @@ func Compile(src string, opts CompileOptions) (*Module, error) {
 		return nil, fmt.Errorf("capturing libbcc output: %w", err)
 	}
 	if m == nil {
-		return nil, &CompileError{Diagnostics: diag}
+		return nil, &CompileError{Diagnostics: diag, Hint: minimalTreeHint(headers, diag)}
 	}
 	return &Module{m: m, Headers: headers, Warnings: diag}, nil
 }

@@ -24,10 +24,23 @@ const hexDigits = "0123456789abcdef"
 //     format characters such as the bidi overrides U+202A-U+202E and
 //     U+2066-U+2069, and the line and paragraph separators become `\uNNNN`.
 func AppendEscaped(b, s []byte) []byte {
+	return appendEscaped(b, s, false)
+}
+
+// AppendMessage is AppendEscaped for one line of a message of our own that
+// quotes text we do not control (a compile error echoing a spec, a path):
+// backslashes and tabs stay as they are, everything else is escaped alike.
+func AppendMessage(b, s []byte) []byte {
+	return appendEscaped(b, s, true)
+}
+
+func appendEscaped(b, s []byte, message bool) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
+			case message && (c == '\\' || c == '\t'):
+				b = append(b, c)
 			case c == '\\':
 				b = append(b, '\\', '\\')
 			case c == '\n':
