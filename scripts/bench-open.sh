@@ -80,7 +80,7 @@ cleanup() {
 	for p in $tracer_pid $reader_pid $watch_pid; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	rm -rf "$tmp"
+	rm -rf "$tmp" "${XDG_CACHE_HOME:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
@@ -93,19 +93,9 @@ marker=$tmp/open-marker
 first_marker=$tmp/first-marker
 touch "$marker" "$first_marker"
 
-# gosnoop keeps its minimal kernel header tree in its cache directory; a cache
-# of our own makes the tree it writes easy to find. python-bcc compiles
-# through the same libbcc and, on a kernel without headers, needs a tree just
-# as much: it gets gosnoop's through BCC_KERNEL_SOURCE, so both compile the
-# same way. With real headers installed both use those instead.
-export XDG_CACHE_HOME=$tmp/cache
-python_env=()
-if [ -z "${BCC_KERNEL_SOURCE:-}" ] && [ ! -e "/lib/modules/$(uname -r)/build" ]; then
-	"$tmp/gosnoop" open -d 100ms >/dev/null 2>"$tmp/prepare.err" || { cat "$tmp/prepare.err" >&2; exit 1; }
-	headers=$(find "$XDG_CACHE_HOME/gosnoop" -maxdepth 1 -name 'minimal-headers-*' -type d | head -n1)
-	[ -n "$headers" ] || { say "gosnoop wrote no minimal header tree under $XDG_CACHE_HOME"; exit 1; }
-	python_env=(BCC_KERNEL_SOURCE="$headers")
-fi
+# python-bcc gets gosnoop's minimal header tree where the kernel has none.
+. "$here/bench/headers.sh"
+bench_headers "$tmp/gosnoop" || exit 1
 python_cmd=(env "${python_env[@]}" "$python" "$here/bench/opensnoop_tp.py")
 
 now() { date +%s.%N; }

@@ -49,10 +49,13 @@ tmp=$(mktemp -d /tmp/gosnoop-teardown.XXXXXX)
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
+	rm -rf "$tmp" "${XDG_CACHE_HOME:-}"
 }
 trap cleanup EXIT
 (cd "$repo" && go build -o "$tmp/gosnoop" .)
+# python-bcc gets gosnoop's minimal header tree where the kernel has none.
+. "$here/bench/headers.sh"
+bench_headers "$tmp/gosnoop" || exit 1
 
 # measure READY-PATTERN CMD...: prints one SIGINT-to-exit time in ms.
 measure() {
@@ -100,7 +103,7 @@ add "gosnoop open (ringbuf)" "Hit Ctrl-C" "$tmp/gosnoop" open --output ringbuf
 add "gosnoop open (perf)" "Hit Ctrl-C" "$tmp/gosnoop" open --output perf
 add "gosnoop open (trace-pipe)" "Hit Ctrl-C" "$tmp/gosnoop" open --output trace-pipe
 add "bpftrace opensnoop.bt" "Tracing open" bpftrace "$opensnoop_bt"
-add "python-bcc opensnoop_tp.py" "Hit Ctrl-C" "$python" "$here/bench/opensnoop_tp.py"
+add "python-bcc opensnoop_tp.py" "Hit Ctrl-C" env "${python_env[@]}" "$python" "$here/bench/opensnoop_tp.py"
 
 peer=${med["bpftrace opensnoop.bt"]}
 echo "$(uname -r), $(nproc) CPUs; SIGINT to exit, $runs runs each."
