@@ -7,6 +7,7 @@ package cmd
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -536,5 +537,66 @@ func TestTracePipePermission(t *testing.T) {
 	code, _, stderr := asNobody(t, "trace-pipe")
 	if code != 1 || !strings.Contains(stderr, "permission denied") || !strings.Contains(stderr, "sudo") || strings.Contains(stderr, "not found") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestLongPathsMarkedTruncated: a path longer than the 255 bytes an event
+// carries is marked, in JSON and in the table; one of exactly 255 is not.
+func TestLongPathsMarkedTruncated(t *testing.T) {
+	needRootAndTracefs(t)
+	base := t.TempDir()
+	long := base + "/" + strings.Repeat("d", 100) + "/" + strings.Repeat("e", 100) + "/" + strings.Repeat("f", 100)
+	exact := base + "/" + strings.Repeat("x", 255-len(base)-1)
+	for _, mode := range []string{"ringbuf", "trace-pipe"} {
+		t.Run(mode, func(t *testing.T) {
+			tr := startTracer(t, "open", "--json", "--output", mode)
+			longPID, exactPID := catFile(t, long), catFile(t, exact)
+			var got map[string]bool
+			deadline := time.Now().Add(10 * time.Second)
+			for len(got) < 2 && time.Now().Before(deadline) {
+				got = map[string]bool{}
+				for _, l := range tr.lines() {
+					var ev struct {
+						PID       int    `json:"pid"`
+						Path      string `json:"path"`
+						Truncated bool   `json:"truncated"`
+					}
+					if json.Unmarshal([]byte(l), &ev) != nil {
+						continue
+					}
+					switch {
+					case ev.PID == longPID && strings.HasPrefix(long, ev.Path) && len(ev.Path) == 255:
+						got["long"] = ev.Truncated
+					case ev.PID == exactPID && ev.Path == exact:
+						got["exact"] = ev.Truncated
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			tr.stop(t)
+			if v, ok := got["long"]; !ok || !v {
+				t.Errorf("the %d-byte path: seen %v, truncated %v", len(long), ok, v)
+			}
+			if v, ok := got["exact"]; !ok || v {
+				t.Errorf("the 255-byte path: seen %v, truncated %v", ok, v)
+			}
+		})
+	}
+	tr := startTracer(t, "open")
+	pid := catFile(t, long)
+	want := fmt.Sprintf("%-6d cat", pid)
+	deadline := time.Now().Add(10 * time.Second)
+	row := ""
+	for row == "" && time.Now().Before(deadline) {
+		for _, l := range tr.lines() {
+			if strings.HasPrefix(l, want) && strings.Contains(l, base) {
+				row = l
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tr.stop(t)
+	if !strings.HasSuffix(row, long[:255]+"...") {
+		t.Errorf("table row %q does not end in the first 255 bytes and ...", row)
 	}
 }

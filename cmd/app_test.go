@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,5 +82,25 @@ func TestHelpListsOpen(t *testing.T) {
 	code, stdout, _ := run(t, "--help")
 	if code != 0 || !strings.Contains(stdout, "open") {
 		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestExitCodeEscapesMessages(t *testing.T) {
+	var errOut bytes.Buffer
+	code := ExitCode(errors.New("libbcc said:\nheader \x1b]0;pwned\a line\nnext\tline \u202e"), &errOut)
+	want := "gosnoop: libbcc said:\nheader \\x1b]0;pwned\\x07 line\nnext\tline \\u202e\n"
+	if code != 1 || errOut.String() != want {
+		t.Errorf("exit %d, printed %q, want %q", code, errOut.String(), want)
+	}
+}
+
+func TestCountSummary(t *testing.T) {
+	for _, c := range []struct {
+		n, lost uint64
+		want    string
+	}{{0, 0, "0 events, 0 lost"}, {1, 0, "1 event, 0 lost"}, {2, 1, "2 events, 1 lost"}} {
+		if got := countSummary(c.n, "event", c.lost); got != c.want {
+			t.Errorf("countSummary(%d, %d) = %q, want %q", c.n, c.lost, got, c.want)
+		}
 	}
 }
