@@ -86,6 +86,9 @@ func runTracePipe(c *cli.Context) error {
 		o.out.Flush()
 		return o.waitForRoom(ctx)
 	})
+	if bad := pipe.Bad(); bad > 0 {
+		o.report("%d %s could not be parsed", bad, output.Plural(bad, "line"))
+	}
 	return o.finish(err, countSummary(lines, "line", pipe.Lost()))
 }
 
