@@ -179,7 +179,7 @@ func runProbe(c *cli.Context) error {
 	}
 	defer r.Close()
 
-	if err := attachProbes(m, cfg.prog.Specs, traceDir); err != nil {
+	if err := attachProbes(m, cfg.prog, traceDir); err != nil {
 		return withVerifierLog(err, logf)
 	}
 	logf("attached %v", m.Attached())
@@ -273,30 +273,35 @@ func checkProbeTargets(specs []*programs.ProbeSpec, traceDir string) error {
 	return nil
 }
 
-// attachProbes attaches every probe. A kprobe that cannot attach says the
-// kernel's reason and, for a syscall, the tracepoint that sees the same.
-func attachProbes(m *bcc.Module, specs []*programs.ProbeSpec, traceDir string) error {
-	for i, s := range specs {
-		prog := fmt.Sprintf("probe%d", i)
+// attachProbes attaches every probe: each tracepoint once, however many
+// specs share it (their bodies run in one program), and each kprobe spec's
+// own function. A kprobe that cannot attach says the kernel's reason and,
+// for a syscall, the tracepoint that sees the same.
+func attachProbes(m *bcc.Module, o programs.ProbeOptions, traceDir string) error {
+	for _, tp := range o.Tracepoints() {
+		if err := m.AttachTracepoint(tp[0], tp[1]); err != nil {
+			return err
+		}
+	}
+	for i, s := range o.Specs {
+		if s.Kind == programs.Tracepoint {
+			continue
+		}
+		prog := programs.ProbeFunction(i)
 		var err error
-		switch s.Kind {
-		case programs.Tracepoint:
-			err = m.AttachTracepoint(s.Category, s.Function)
-		case programs.Kretprobe:
+		if s.Kind == programs.Kretprobe {
 			err = m.AttachKretprobe(s.Function, prog)
-		default:
+		} else {
 			err = m.AttachKprobe(s.Function, prog)
 		}
 		if err == nil {
 			continue
 		}
-		if s.Kind != programs.Tracepoint {
-			if ok, reason := kernel.Kprobes(traceDir); !ok {
-				err = fmt.Errorf("%w; kprobes are unavailable here: %s", err, reason)
-			}
-			if tp := s.SuggestTracepoint(); tp != "" {
-				err = fmt.Errorf("%w; try %s instead", err, tp)
-			}
+		if ok, reason := kernel.Kprobes(traceDir); !ok {
+			err = fmt.Errorf("%w; kprobes are unavailable here: %s", err, reason)
+		}
+		if tp := s.SuggestTracepoint(); tp != "" {
+			err = fmt.Errorf("%w; try %s instead", err, tp)
 		}
 		return err
 	}

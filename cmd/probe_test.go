@@ -65,7 +65,7 @@ func TestProbeEBPF(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"TRACEPOINT_PROBE(syscalls, sys_enter_openat)", "bpf_probe_read_user_str(ev->v0", "int probe1(struct pt_regs *ctx)",
+	for _, want := range []string{"TRACEPOINT_PROBE(syscalls, sys_enter_openat)", "bpf_probe_read_user_str(gosnoop_ev->v0", "int gosnoop_probe1(struct pt_regs *ctx)",
 		"long retval = PT_REGS_RC(ctx);", "if (!(retval < 0))", "!= 77)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("--ebpf output lacks %q:\n%s", want, stdout)

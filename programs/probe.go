@@ -15,16 +15,38 @@ var probeSource string
 
 var probeTemplate = parse("probe.c.tmpl", probeSource)
 
-// Names of the probe program's tables.
+// Names of the probe program's tables. Like every name of the program's own,
+// they start with ReservedPrefix, which specs may not use.
 const (
-	ProbeEventsTable = "probe_events"
-	ProbeLostTable   = "probe_lost"
+	ProbeEventsTable = ReservedPrefix + "events"
+	ProbeLostTable   = ReservedPrefix + "lost"
 )
 
-// ProbeHeaderSize is the size of struct probe_header, which starts every event.
+// ProbeFunction is the name of the program function of spec i of
+// ProbeOptions.Specs when that spec is a kprobe or a kretprobe. Tracepoint
+// probes share one function per tracepoint: see ProbeOptions.Tracepoints.
+func ProbeFunction(i int) string { return fmt.Sprintf("%sprobe%d", ReservedPrefix, i) }
+
+// Tracepoints lists each tracepoint the specs use once, as {category, event},
+// in the order of first use. All probes on one tracepoint run in one
+// TRACEPOINT_PROBE program, which is attached once.
+func (o ProbeOptions) Tracepoints() [][2]string {
+	var out [][2]string
+	seen := map[[2]string]bool{}
+	for _, s := range o.Specs {
+		tp := [2]string{s.Category, s.Function}
+		if s.Kind == Tracepoint && !seen[tp] {
+			seen[tp] = true
+			out = append(out, tp)
+		}
+	}
+	return out
+}
+
+// ProbeHeaderSize is the size of struct gosnoop_header, which starts every event.
 const ProbeHeaderSize = 48
 
-// ProbeHeader mirrors struct probe_header in probe.c.tmpl.
+// ProbeHeader mirrors struct gosnoop_header in probe.c.tmpl.
 type ProbeHeader struct {
 	TsNs  uint64
 	PID   uint32
@@ -118,16 +140,23 @@ func (o ProbeOptions) Validate() error {
 type probeRender struct {
 	Index      int
 	Name       string
-	Tracepoint bool
-	Category   string
-	Event      string
-	Signature  string
 	Predicate  string
 	Positional []int
 	Return     bool
 	Ctx        string
 	Fields     []fieldRender
 	Size       int
+}
+
+// functionRender is one program function: a kprobe's, or a tracepoint's
+// with every probe on that tracepoint.
+type functionRender struct {
+	Name       string // kprobes only
+	Signature  string
+	Tracepoint bool
+	Category   string
+	Event      string
+	Probes     []probeRender
 }
 
 type fieldRender struct {
@@ -147,22 +176,33 @@ func RenderProbes(o ProbeOptions) (string, error) {
 		PID        uint32
 		UID        int64
 		Probes     []probeRender
+		Functions  []*functionRender
 	}{HeaderSize: ProbeHeaderSize, PID: o.PID, UID: o.UID}
 
+	tracepoints := map[[2]string]*functionRender{}
 	for i, s := range o.Specs {
-		r := probeRender{Index: i, Name: s.Name(), Signature: s.Signature, Predicate: s.Predicate, Ctx: "ctx"}
+		r := probeRender{Index: i, Name: s.Name(), Predicate: s.Predicate, Ctx: "ctx"}
+		fn := &functionRender{Name: ProbeFunction(i), Signature: s.Signature}
 		switch s.Kind {
 		case Tracepoint:
 			// Parsed as identifiers; checked again as they go into C.
 			if !identRE.MatchString(s.Category) || !identRE.MatchString(s.Function) {
 				return "", fmt.Errorf("%s: bad tracepoint name", s.Name())
 			}
-			r.Tracepoint, r.Category, r.Event, r.Ctx = true, s.Category, s.Function, "args"
+			r.Ctx = "args"
+			// TRACEPOINT_PROBE(cat, ev) defines tracepoint__cat__ev: one per tracepoint.
+			tp := [2]string{s.Category, s.Function}
+			if tracepoints[tp] == nil {
+				tracepoints[tp] = &functionRender{Tracepoint: true, Category: s.Category, Event: s.Function}
+				data.Functions = append(data.Functions, tracepoints[tp])
+			}
+			fn = tracepoints[tp]
 		case Kretprobe:
 			r.Return = true
-		}
-		if s.Kind == Kprobe {
+			data.Functions = append(data.Functions, fn)
+		default:
 			r.Positional = s.positionalArgs()
+			data.Functions = append(data.Functions, fn)
 		}
 		layout := s.Layout(o.StringSize)
 		r.Size = layout.Size
@@ -181,6 +221,7 @@ func RenderProbes(o ProbeOptions) (string, error) {
 			r.Fields = append(r.Fields, fr)
 		}
 		data.Probes = append(data.Probes, r)
+		fn.Probes = append(fn.Probes, r)
 	}
 	return render(probeTemplate, data)
 }
@@ -206,8 +247,7 @@ func (s *ProbeSpec) positionalArgs() []int {
 			for j < len(text) && isIdentChar(text[j]) {
 				j++
 			}
-			member := i >= 1 && text[i-1] == '.' || i >= 2 && text[i-2:i] == "->"
-			if n, ok := positionalArg(text[i:j]); ok && !member && n >= 1 && n <= MaxProbeArgs {
+			if n, ok := positionalArg(text[i:j]); ok && afterMember(text, i) == "" && n >= 1 && n <= MaxProbeArgs {
 				seen[n] = true
 			}
 			i = j
