@@ -619,7 +619,7 @@ func TestLongPathsMarkedTruncated(t *testing.T) {
 				t.Errorf("the %d-byte path: seen %v, truncated %v", len(long), ok, v)
 			}
 			if v, ok := got["exact"]; !ok || v {
-				t.Errorf("the 255-byte path: seen %v, truncated %v", ok, v)
+				t.Errorf("the 255-byte path (cat %d): seen %v, truncated %v; stdout ends:\n%s\nstderr:\n%s", exactPID, ok, v, tail(tr.stdout.String(), 1500), tr.stderr.String())
 			}
 		})
 	}

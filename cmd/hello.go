@@ -135,30 +135,31 @@ func runHello(c *cli.Context) error {
 	}
 	printStartLine(ctx, o.errOut, "clone() calls", d)
 	var lines, bad uint64
-	pipe.OnLost = func(_, total uint64) { o.reportLost(total+bad, "line") }
+	lostTotal := func() uint64 { return pipe.Lost() + bad + o.dropped }
+	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "line") }
 	var buf []byte
 	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
 		l, ours, err := programs.ParseHelloLine(opts.Tag, raw)
-		if !ours {
+		switch {
+		case !ours:
 			return false, nil
-		}
-		if err != nil {
+		case err != nil:
 			bad++
 			o.report("%v", err)
-			o.reportLost(pipe.Lost()+bad, "line")
-			return false, nil
+		case !o.backlogged():
+			lines++
+			buf = append(strconv.AppendFloat(buf[:0], l.Timestamp, 'f', 6, 64), ' ')
+			for n := len(buf); n < 19; n++ {
+				buf = append(buf, ' ')
+			}
+			buf = append(output.AppendEscapedLeft(buf, []byte(l.Task), 16), ' ')
+			buf = append(output.AppendLeft(buf, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
+			buf = append(append(buf, programs.HelloMessage...), '\n')
+			o.out.Write(buf)
+			o.out.Flush()
 		}
-		lines++
-		buf = append(strconv.AppendFloat(buf[:0], l.Timestamp, 'f', 6, 64), ' ')
-		for n := len(buf); n < 19; n++ {
-			buf = append(buf, ' ')
-		}
-		buf = append(output.AppendEscapedLeft(buf, []byte(l.Task), 16), ' ')
-		buf = append(output.AppendLeft(buf, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
-		buf = append(append(buf, programs.HelloMessage...), '\n')
-		o.out.Write(buf)
-		o.out.Flush()
-		return false, o.waitForRoom(ctx)
+		o.reportLost(lostTotal(), "line")
+		return false, o.out.Err()
 	})
-	return o.finish(err, countSummary(lines, "line", pipe.Lost()+bad))
+	return o.finish(err, countSummary(lines, "line", lostTotal()))
 }

@@ -107,7 +107,8 @@ func (er *openEventReader) lost() (uint64, error) {
 // that do not decode are counted with the lost ones, and said as they come.
 func readOpenTracePipe(ctx context.Context, pipe *tracefs.Pipe, cfg openConfig, p *openPrinter, o *runOutput) (lost uint64, err error) {
 	dec := programs.NewOpenTraceDecoder(cfg.prog.Tag)
-	pipe.OnLost = func(_, total uint64) { o.reportLost(total+dec.Bad(), "event") }
+	lostTotal := func() uint64 { return pipe.Lost() + dec.Bad() + o.dropped }
+	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "event") }
 	var ev programs.OpenEvent
 	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
 		switch res, err := dec.Feed(raw, &ev); res {
@@ -115,18 +116,21 @@ func readOpenTracePipe(ctx context.Context, pipe *tracefs.Pipe, cfg openConfig, 
 			return true, nil
 		case programs.TraceBad:
 			o.report("%v", err)
-			o.reportLost(pipe.Lost()+dec.Bad(), "event")
 		case programs.TraceEvent:
-			p.print(&ev)
-			o.out.Flush()
-			return false, o.waitForRoom(ctx)
+			if !o.backlogged() {
+				p.print(&ev)
+				o.out.Flush()
+			}
+		default:
+			return false, nil
 		}
-		return false, nil
+		o.reportLost(lostTotal(), "event")
+		return false, o.out.Err()
 	})
 	if ferr := dec.Finish(); ferr != nil {
 		o.report("%v", ferr)
 	}
-	return pipe.Lost() + dec.Bad(), err
+	return lostTotal(), err
 }
 
 // openPrinter writes events as bcc's opensnoop columns or as JSON lines,

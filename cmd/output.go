@@ -32,11 +32,13 @@ const (
 type runOutput struct {
 	out, errOut *output.Writer
 	sig         context.Context // ends on a signal: then stop waiting for slow readers
+	dropped     uint64          // trace_pipe lines of ours not printed: stdout was backlogged
 	reported    uint64          // drops reported so far
+	reportedAt  time.Time
 }
 
 func newRunOutput(sig context.Context, stdout, stderr io.Writer) *runOutput {
-	return &runOutput{out: output.NewWriter(stdout, 16), errOut: output.NewWriter(stderr, 16), sig: sig}
+	return &runOutput{out: output.NewWriter(stdout, maxPendingOutput), errOut: output.NewWriter(stderr, 64<<10), sig: sig}
 }
 
 // report prints one line on stderr without waiting for it.
@@ -45,9 +47,10 @@ func (o *runOutput) report(format string, args ...any) {
 	o.errOut.Flush()
 }
 
-// reportLost reports drops beyond those reported already.
+// reportLost reports drops beyond those reported already, at most once per
+// lostCheckInterval; the summary has the final count.
 func (o *runOutput) reportLost(total uint64, what string) {
-	if total <= o.reported {
+	if total <= o.reported || time.Since(o.reportedAt) < lostCheckInterval {
 		return
 	}
 	hint := "try a larger --buffer-pages"
@@ -55,18 +58,26 @@ func (o *runOutput) reportLost(total uint64, what string) {
 		hint = "the reader of stdout is not keeping up"
 	}
 	o.report("lost %d %s (total %d); %s", total-o.reported, output.Plural(total-o.reported, what), total, hint)
-	o.reported = total
+	o.reported, o.reportedAt = total, time.Now()
 }
 
-// waitForRoom blocks a trace_pipe reader while stdout is backlogged, so
-// trace_pipe fills and the kernel drops and counts lines; it returns when
-// there is room or the run ends.
-func (o *runOutput) waitForRoom(ctx context.Context) error {
-	for o.out.Backlogged() && ctx.Err() == nil {
-		o.out.WaitRoom(ctx.Done(), pollInterval)
+// backlogged says whether a trace_pipe reader should drop what it read
+// rather than print it, and counts the drop. trace_pipe has no
+// back-pressure: waiting for stdout would only let the kernel overwrite
+// lines, and those losses show only once reading resumes. Dropped here,
+// each is counted, and reported as it happens.
+func (o *runOutput) backlogged() bool {
+	if !o.out.Backlogged() {
+		return false
 	}
-	return o.out.Err()
+	o.dropped++
+	return true
 }
+
+// maxPendingOutput is how much output may wait for stdout before the
+// readers stop reading (perf, ring buffer) or drop lines (trace_pipe):
+// enough for a burst, small beside the kernel's buffers.
+const maxPendingOutput = 1 << 20
 
 // pollLoop polls a perf or ring buffer reader until ctx ends, handing output
 // over and reporting drops as they are seen. While stdout is backlogged it

@@ -69,27 +69,31 @@ func runTracePipe(c *cli.Context) error {
 	}
 	fmt.Fprintf(o.errOut, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
 	o.errOut.Flush()
-	pipe.OnLost = func(n, total uint64) { o.reportLost(total, "line") }
+	lostTotal := func() uint64 { return pipe.Lost() + o.dropped }
+	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "line") }
 	var lines uint64
 	var buf []byte
 	err = pipe.Read(ctx, func(l tracefs.Line) error {
 		if grep != "" && !strings.Contains(l.Message, grep) {
 			return nil
 		}
-		lines++
-		if asJSON {
-			buf = appendTraceLineJSON(buf[:0], l)
-		} else {
-			buf = appendTraceLineRow(buf[:0], l)
+		if !o.backlogged() {
+			lines++
+			if asJSON {
+				buf = appendTraceLineJSON(buf[:0], l)
+			} else {
+				buf = appendTraceLineRow(buf[:0], l)
+			}
+			o.out.Write(buf)
+			o.out.Flush()
 		}
-		o.out.Write(buf)
-		o.out.Flush()
-		return o.waitForRoom(ctx)
+		o.reportLost(lostTotal(), "line")
+		return o.out.Err()
 	})
 	if bad := pipe.Bad(); bad > 0 {
 		o.report("%d %s could not be parsed", bad, output.Plural(bad, "line"))
 	}
-	return o.finish(err, countSummary(lines, "line", pipe.Lost()))
+	return o.finish(err, countSummary(lines, "line", lostTotal()))
 }
 
 // appendTraceLineRow writes the table row; the task and the message are

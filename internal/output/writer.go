@@ -12,31 +12,36 @@ import (
 // Writer collects output on the tracing goroutine and writes it to its
 // destination on a goroutine of its own, so a stalled reader of stdout (a
 // pager, `| sleep 25`, a slow terminal) never stops the tracing loop from
-// answering a signal. Write and Flush never block. When the destination
-// falls behind, Backlogged says so: the caller stops reading events, the
-// kernel's buffers fill, and the kernel drops and counts what no longer fits,
-// which the caller reports. Memory stays bounded by the queue depth times
-// what one poll can deliver.
-//
-// Write, Flush, Backlogged, WaitRoom and Close belong to one goroutine.
+// answering a signal. Write and Flush never block: Flush only tells the
+// writing goroutine there is output, and that goroutine takes all of it
+// whenever it is free, so nothing waits for a later Flush. When the
+// destination falls behind, what waits grows to a limit, and Backlogged
+// says so: the caller stops reading events (the kernel's buffers fill, and
+// the kernel or the program counts what no longer fits) or drops and counts
+// them itself. Memory stays bounded by the limit and one batch in writing.
 type Writer struct {
-	dst     io.Writer
-	pending []byte
-	queue   chan []byte
-	free    chan []byte
-	done    chan struct{}
-	queued  atomic.Int64 // bytes handed over and not yet written
+	dst   io.Writer
+	limit int
 
-	mu  sync.Mutex
-	err error
+	mu      sync.Mutex
+	pending []byte // written and not yet taken by the writing goroutine
+	spare   []byte // the last batch written, for reuse
+	closing bool
+	err     error
+
+	kick     chan struct{} // there is output, or Close was called
+	room     chan struct{} // a batch was taken
+	done     chan struct{}
+	inFlight atomic.Int64 // bytes taken and not yet written
 }
 
-// NewWriter starts a writer with room for depth batches in flight.
-func NewWriter(dst io.Writer, depth int) *Writer {
+// NewWriter starts a writer that reports Backlogged once limit bytes wait.
+func NewWriter(dst io.Writer, limit int) *Writer {
 	w := &Writer{
 		dst:   dst,
-		queue: make(chan []byte, max(depth, 1)),
-		free:  make(chan []byte, max(depth, 1)+1),
+		limit: max(limit, 1),
+		kick:  make(chan struct{}, 1),
+		room:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
 	go w.loop()
@@ -45,74 +50,92 @@ func NewWriter(dst io.Writer, depth int) *Writer {
 
 func (w *Writer) loop() {
 	defer close(w.done)
-	for b := range w.queue {
-		if w.Err() == nil {
-			if _, err := w.dst.Write(b); err != nil {
-				w.mu.Lock()
-				w.err = err
-				w.mu.Unlock()
+	for {
+		<-w.kick
+		for {
+			w.mu.Lock()
+			b, closing := w.pending, w.closing
+			w.pending, w.spare = w.spare[:0], nil
+			failed := w.err != nil
+			w.mu.Unlock()
+			signal(w.room)
+			if len(b) == 0 {
+				if closing {
+					return
+				}
+				break
 			}
-		}
-		w.queued.Add(-int64(len(b)))
-		select {
-		case w.free <- b[:0]:
-		default:
+			if !failed {
+				w.inFlight.Store(int64(len(b)))
+				_, err := w.dst.Write(b)
+				w.inFlight.Store(0)
+				if err != nil {
+					w.mu.Lock()
+					w.err = err
+					w.mu.Unlock()
+				}
+			}
+			w.mu.Lock()
+			w.spare = b[:0]
+			w.mu.Unlock()
 		}
 	}
 }
 
-// Write appends p to the batch being built. It never fails: write errors
+// signal wakes whoever waits on c, without waiting itself.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Write adds p to the output. It never blocks and never fails: write errors
 // show up in Flush and Err.
 func (w *Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
 	w.pending = append(w.pending, p...)
+	w.mu.Unlock()
 	return len(p), nil
 }
 
 // WriteString is Write for a string.
 func (w *Writer) WriteString(s string) (int, error) {
+	w.mu.Lock()
 	w.pending = append(w.pending, s...)
+	w.mu.Unlock()
 	return len(s), nil
 }
 
-// Flush hands the batch to the writing goroutine if it has room, and
+// Flush has the writing goroutine write what was written so far, and
 // returns the first write error, if any.
 func (w *Writer) Flush() error {
-	if len(w.pending) > 0 {
-		select {
-		case w.queue <- w.pending:
-			w.handedOver()
-		default:
-		}
-	}
+	signal(w.kick)
 	return w.Err()
 }
 
-func (w *Writer) handedOver() {
-	w.queued.Add(int64(len(w.pending)))
-	select {
-	case b := <-w.free:
-		w.pending = b
-	default:
-		w.pending = nil
-	}
+// Pending returns how many bytes wait for the writing goroutine.
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
 }
 
-// Backlogged reports whether output is waiting because the destination is
-// not keeping up.
+// Backlogged reports whether the destination has fallen behind by the limit.
 func (w *Writer) Backlogged() bool {
-	return len(w.pending) > 0 && len(w.queue) == cap(w.queue)
+	return w.Pending() >= w.limit
 }
 
-// WaitRoom waits up to d, or until stop is closed, to hand the batch over.
+// WaitRoom waits up to d, or until stop is closed, for the writing
+// goroutine to take what is waiting.
 func (w *Writer) WaitRoom(stop <-chan struct{}, d time.Duration) error {
-	if len(w.pending) == 0 {
+	if !w.Backlogged() {
 		return w.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case w.queue <- w.pending:
-		w.handedOver()
+	case <-w.room:
 	case <-stop:
 	case <-t.C:
 	}
@@ -135,35 +158,22 @@ var ErrStalled = errors.New("output not written: its reader is not reading")
 // from then on it waits at most grace, and then gives up with an error
 // wrapping ErrStalled that says how many bytes were not written.
 func (w *Writer) Close(stop <-chan struct{}, grace time.Duration) error {
+	w.mu.Lock()
+	w.closing = true
+	w.mu.Unlock()
+	signal(w.kick)
 	var expire <-chan time.Time
-	giveUp := func() {
-		stop = nil
-		t := time.NewTimer(grace)
-		expire = t.C
-	}
-	stalled := func() error {
-		return fmt.Errorf("%d bytes of %w", int64(len(w.pending))+w.queued.Load(), ErrStalled)
-	}
-	for len(w.pending) > 0 {
-		select {
-		case w.queue <- w.pending:
-			w.queued.Add(int64(len(w.pending)))
-			w.pending = nil
-		case <-stop:
-			giveUp()
-		case <-expire:
-			return stalled()
-		}
-	}
-	close(w.queue)
 	for {
 		select {
 		case <-w.done:
 			return w.Err()
 		case <-stop:
-			giveUp()
+			stop = nil
+			t := time.NewTimer(grace)
+			defer t.Stop()
+			expire = t.C
 		case <-expire:
-			return stalled()
+			return fmt.Errorf("%d bytes of %w", int64(w.Pending())+w.inFlight.Load(), ErrStalled)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func (b *blockingWriter) Write(p []byte) (int, error) {
 
 func TestWriterNeverBlocksOnAStalledReader(t *testing.T) {
 	dst := &blockingWriter{release: make(chan struct{})}
-	w := NewWriter(dst, 2)
+	w := NewWriter(dst, 4096)
 	start := time.Now()
 	for i := 0; i < 10000; i++ {
 		w.WriteString("an event line of some length\n")
@@ -55,7 +55,7 @@ func TestWriterNeverBlocksOnAStalledReader(t *testing.T) {
 func TestWriterWritesEverythingInOrder(t *testing.T) {
 	dst := &blockingWriter{release: make(chan struct{})}
 	close(dst.release)
-	w := NewWriter(dst, 4)
+	w := NewWriter(dst, 1<<20)
 	var want strings.Builder
 	for i := 0; i < 5000; i++ {
 		line := strings.Repeat("x", i%50) + "\n"
@@ -79,7 +79,7 @@ func TestWriterReportsWriteErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close()
-	w := NewWriter(pw, 1)
+	w := NewWriter(pw, 1<<20)
 	w.WriteString("to nobody\n")
 	err = w.Close(nil, 0)
 	if !errors.Is(err, syscall.EPIPE) {
@@ -100,4 +100,29 @@ func TestWriterWaitRoomEndsOnStop(t *testing.T) {
 		t.Error("WaitRoom ignored stop")
 	}
 	w.Close(nil, 0)
+}
+
+// Output flushed while the destination was busy is written once it is free,
+// with no further Flush: a reader of trace_pipe may see no more events.
+func TestWriterNeedsNoLaterFlush(t *testing.T) {
+	dst := &blockingWriter{release: make(chan struct{})}
+	w := NewWriter(dst, 1<<20)
+	w.WriteString("first\n")
+	w.Flush()
+	time.Sleep(10 * time.Millisecond) // the writing goroutine now waits in Write
+	w.WriteString("second\n")
+	w.Flush()
+	close(dst.release)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		dst.mu.Lock()
+		got := dst.got.String()
+		dst.mu.Unlock()
+		if got == "first\nsecond\n" {
+			w.Close(nil, 0)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the second line waited for another Flush")
 }
