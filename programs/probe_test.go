@@ -133,17 +133,7 @@ func TestParseProbeSpecErrors(t *testing.T) {
 		{`p:f "x" y`, `probe: unexpected "y" at 9`},
 	}
 	for _, c := range cases {
-		_, err := ParseProbeSpec(c.spec)
-		if err == nil {
-			t.Errorf("%q parsed, want error %q", c.spec, c.want)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: error %q, want %q", c.spec, err, c.want)
-		}
-		if strings.Contains(err.Error(), "\n") {
-			t.Errorf("%q: error is not one line: %q", c.spec, err)
-		}
+		checkSpecError(t, c.spec, c.want)
 	}
 }
 
@@ -242,17 +232,7 @@ func TestParseProbeSpecRefusesSideEffects(t *testing.T) {
 		{`p:f (a[0](1))`, `probe: predicate: calling through an expression not allowed (write a cast's operand without parentheses) at 10`},
 	}
 	for _, c := range cases {
-		_, err := ParseProbeSpec(c.spec)
-		if err == nil {
-			t.Errorf("%q parsed, want error %q", c.spec, c.want)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: error %q, want %q", c.spec, err, c.want)
-		}
-		if _, ok := err.(*SpecError); !ok {
-			t.Errorf("%q: %T, want *SpecError", c.spec, err)
-		}
+		checkSpecError(t, c.spec, c.want)
 	}
 }
 
@@ -520,5 +500,24 @@ func TestProbeIndex(t *testing.T) {
 	}
 	if _, err := ProbeIndex(b[:ProbeHeaderSize-1]); err == nil {
 		t.Error("short sample gave an index")
+	}
+}
+
+// checkSpecError parses spec and wants a one-line *SpecError containing want.
+func checkSpecError(t *testing.T, spec, want string) {
+	t.Helper()
+	_, err := ParseProbeSpec(spec)
+	if err == nil {
+		t.Errorf("%q parsed, want error %q", spec, want)
+		return
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("%q: error %q, want %q", spec, err, want)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("%q: error is not one line: %q", spec, err)
+	}
+	if _, ok := err.(*SpecError); !ok {
+		t.Errorf("%q: %T, want *SpecError", spec, err)
 	}
 }

@@ -31,19 +31,9 @@ repo=$(dirname "$here")
 export PATH=$PATH:/usr/local/go/bin
 
 "$here/setup.sh" >&2
-python=/usr/bin/python3
-need=()
-command -v bpftrace >/dev/null || need+=(bpftrace)
-[ -x "$python" ] && "$python" -c 'import bcc' 2>/dev/null || need+=(python3-bpfcc)
-if [ ${#need[@]} -gt 0 ]; then
-	say "installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2
-fi
-opensnoop_bt=
-for f in /usr/sbin/opensnoop.bt /usr/share/bpftrace/tools/opensnoop.bt /usr/share/doc/bpftrace/tools/opensnoop.bt; do
-	[ -e "$f" ] && { opensnoop_bt=$f; break; }
-done
-[ -n "$opensnoop_bt" ] || { say "no opensnoop.bt found (package bpftrace)"; exit 1; }
+# The other tracers.
+. "$here/bench/peers.sh"
+bench_peers || exit 1
 
 tmp=$(mktemp -d /tmp/gosnoop-teardown.XXXXXX)
 pid=
