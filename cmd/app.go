@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
-	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // NewApp builds the gosnoop application. It never calls os.Exit, so tests
@@ -63,16 +61,9 @@ func ExitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	// Messages can quote what others control (libbcc echoing a corrupted
-	// header, a spec, a path): each line is escaped, the line breaks stay.
-	var b []byte
-	for i, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = output.AppendMessage(b, []byte(line))
-	}
-	fmt.Fprintf(stderr, "gosnoop: %s\n", b)
+	// Messages can quote what others control (libbcc echoing a header, a
+	// spec, a path): each line is escaped, the line breaks stay.
+	io.WriteString(stderr, escapeLines("gosnoop: "+err.Error()))
 	var u usageError
 	if errors.As(err, &u) {
 		return 2

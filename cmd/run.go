@@ -116,12 +116,27 @@ func parseAttachMode(s string) (string, error) {
 }
 
 // verboseLogger prints "gosnoop: ..." lines to w when on.
+// What it prints can quote libbcc or the kernel quoting headers and
+// programs, so each line is escaped like an error message.
 func verboseLogger(w io.Writer, on bool) func(string, ...any) {
 	return func(format string, args ...any) {
 		if on {
-			fmt.Fprintf(w, "gosnoop: "+format+"\n", args...)
+			io.WriteString(w, escapeLines("gosnoop: "+fmt.Sprintf(format, args...)))
 		}
 	}
+}
+
+// escapeLines escapes each line of a message for the terminal, keeping the
+// line breaks, and ends it with one.
+func escapeLines(msg string) string {
+	var b []byte
+	for i, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = output.AppendMessage(b, []byte(line))
+	}
+	return string(append(b, '\n'))
 }
 
 // signalContext ends on SIGINT, SIGTERM or SIGHUP (a closed terminal), and
