@@ -13,7 +13,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/doctor"
 	"github.com/gosnoop/gosnoop/internal/kernel"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 // doctorJSON runs gosnoop doctor --json in-process and returns its checks by name.
@@ -93,7 +93,7 @@ func TestDoctorAsRoot(t *testing.T) {
 	}
 
 	wantAttach := doctor.AttachTracepoint
-	if _, err := kernel.FirstFunction(programs.OpenKprobeFunctions); err == nil && kprobesOK {
+	if _, err := kernel.FirstFunction(open.OpenKprobeFunctions); err == nil && kprobesOK {
 		wantAttach = doctor.AttachKprobe
 	}
 	if r.Attach != wantAttach || !checks["open attach"].OK {
@@ -231,7 +231,7 @@ func fakeTracefs(t *testing.T, events ...string) string {
 func TestOpenAttachCheck(t *testing.T) {
 	dir := fakeTracefs(t, "sys_enter_openat", "sys_exit_openat")
 	kprobesOK, _ := kernel.Kprobes(dir) // the real PMU still counts
-	_, ferr := kernel.FirstFunction(programs.OpenKprobeFunctions)
+	_, ferr := kernel.FirstFunction(open.OpenKprobeFunctions)
 	attach, c := openAttachCheck(dir, nil, kprobesOK)
 	switch {
 	case kprobesOK && ferr == nil:

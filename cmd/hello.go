@@ -11,7 +11,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/hello"
 )
 
 var helloCommand = &cli.Command{
@@ -48,14 +48,14 @@ func runHello(c *cli.Context) error {
 	}
 	stderr := c.App.ErrWriter
 	logf := verboseLogger(stderr, c.Bool("verbose"))
-	opts := programs.HelloOptions{Tag: newTag()}
+	opts := hello.HelloOptions{Tag: newTag()}
 
 	if c.Bool("ebpf") {
 		opts.Kprobe = mode != "tracepoint"
 		if mode != "kprobe" {
-			opts.Tracepoints = programs.HelloSyscalls
+			opts.Tracepoints = hello.HelloSyscalls
 		}
-		src, err := programs.RenderHello(opts)
+		src, err := hello.RenderHello(opts)
 		if err != nil {
 			return err
 		}
@@ -79,13 +79,13 @@ func runHello(c *cli.Context) error {
 	if mode != "tracepoint" {
 		ok, reason := kernel.Kprobes(traceDir)
 		if ok || mode == "kprobe" {
-			for _, sc := range programs.HelloSyscalls {
+			for _, sc := range hello.HelloSyscalls {
 				fn, err := kernel.SyscallFunction(sc)
 				if err != nil {
 					logf("no kprobe for %s: %v", sc, err)
 					continue
 				}
-				plan.kprobes = append(plan.kprobes, kprobeSpec{fn: fn, prog: programs.HelloKprobe})
+				plan.kprobes = append(plan.kprobes, kprobeSpec{fn: fn, prog: hello.HelloKprobe})
 			}
 			opts.Kprobe = len(plan.kprobes) > 0
 		} else {
@@ -96,7 +96,7 @@ func runHello(c *cli.Context) error {
 		}
 	}
 	if mode != "kprobe" {
-		for _, sc := range programs.HelloSyscalls {
+		for _, sc := range hello.HelloSyscalls {
 			if tracefs.HasEvent(traceDir, "syscalls", "sys_enter_"+sc) {
 				opts.Tracepoints = append(opts.Tracepoints, sc)
 				plan.tracepoints = append(plan.tracepoints, "sys_enter_"+sc)
@@ -108,7 +108,7 @@ func runHello(c *cli.Context) error {
 	}
 
 	compile := func() (*bcc.Module, error) {
-		src, err := programs.RenderHello(opts)
+		src, err := hello.RenderHello(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func runHello(c *cli.Context) error {
 	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "line") }
 	var buf []byte
 	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
-		l, ours, err := programs.ParseHelloLine(opts.Tag, raw)
+		l, ours, err := hello.ParseHelloLine(opts.Tag, raw)
 		switch {
 		case !ours:
 			return false, nil
@@ -154,7 +154,7 @@ func runHello(c *cli.Context) error {
 			}
 			buf = append(output.AppendEscapedLeft(buf, []byte(l.Task), 16), ' ')
 			buf = append(output.AppendLeft(buf, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
-			buf = append(append(buf, programs.HelloMessage...), '\n')
+			buf = append(append(buf, hello.HelloMessage...), '\n')
 			o.out.Write(buf)
 			o.out.Flush()
 		}

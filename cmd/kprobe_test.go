@@ -14,7 +14,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 // Tests of the kprobe path. Machines without CONFIG_KPROBES skip them;
@@ -63,7 +63,7 @@ func needKprobes(t *testing.T) (traceDir, fn string) {
 	if ok, reason := kernel.Kprobes(traceDir); !ok {
 		skipUnlessRequired(t, "needs kprobes (CONFIG_KPROBES): %s", reason)
 	}
-	fn, err = kernel.FirstFunction(programs.OpenKprobeFunctions)
+	fn, err = kernel.FirstFunction(open.OpenKprobeFunctions)
 	if err != nil {
 		skipUnlessRequired(t, "needs a kprobe target: %v", err)
 	}

@@ -7,8 +7,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 var openCommand = &cli.Command{
@@ -55,7 +56,7 @@ var openCommand = &cli.Command{
 
 // openConfig is the validated command line of gosnoop open.
 type openConfig struct {
-	prog      programs.OpenOptions
+	prog      open.OpenOptions
 	attach    string
 	name      string
 	timestamp bool
@@ -74,10 +75,10 @@ const maxPID = 4194304
 
 func parseOpenFlags(c *cli.Context) (openConfig, error) {
 	cfg := openConfig{
-		prog: programs.OpenOptions{
-			UID:        programs.AnyUID,
+		prog: open.OpenOptions{
+			UID:        render.AnyUID,
 			FailedOnly: c.Bool("failed"),
-			Output:     programs.Output(c.String("output")),
+			Output:     open.Output(c.String("output")),
 		},
 		attach:    c.String("attach"),
 		name:      c.String("name"),
@@ -101,8 +102,8 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 		return cfg, err
 	}
 	switch cfg.prog.Output {
-	case "auto", programs.OutputPerf, programs.OutputRingbuf:
-	case programs.OutputTracePipe:
+	case "auto", open.OutputPerf, open.OutputRingbuf:
+	case open.OutputTracePipe:
 		// bpf_trace_printk carries three values: pid and result, comm, path.
 		if cfg.printUID || cfg.extended {
 			return cfg, usageErrorf("--print-uid and --extended-fields need --output perf or ringbuf (trace_pipe lines carry only pid, result, comm and path)")
@@ -126,14 +127,14 @@ func runOpen(c *cli.Context) error {
 	}
 	stderr := c.App.ErrWriter
 	logf := verboseLogger(stderr, cfg.verbose)
-	if cfg.prog.Output == programs.OutputTracePipe {
+	if cfg.prog.Output == open.OutputTracePipe {
 		cfg.prog.Tag = newTag()
 	}
 	chooseOpenOutput(&cfg, logf)
 
 	if cfg.ebpf {
 		planOpenForDisplay(&cfg)
-		src, err := programs.RenderOpen(cfg.prog)
+		src, err := open.RenderOpen(cfg.prog)
 		if err != nil {
 			return err
 		}
@@ -150,7 +151,7 @@ func runOpen(c *cli.Context) error {
 	// trace_pipe has one reader: take it before compiling, so a busy one
 	// fails first and no printk line of ours reaches the other reader.
 	var pipe *tracefs.Pipe
-	if cfg.prog.Output == programs.OutputTracePipe {
+	if cfg.prog.Output == open.OutputTracePipe {
 		if pipe, err = openTracePipe(traceDir); err != nil {
 			return err
 		}

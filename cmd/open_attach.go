@@ -7,7 +7,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 // planOpen decides what the open program probes: a kprobe pair on the
@@ -19,7 +19,7 @@ func planOpen(cfg *openConfig, traceDir string, logf func(string, ...any)) error
 		var fn string
 		var ferr error
 		if ok || cfg.attach == "kprobe" { // reading kallsyms takes tens of milliseconds
-			fn, ferr = kernel.FirstFunction(programs.OpenKprobeFunctions)
+			fn, ferr = kernel.FirstFunction(open.OpenKprobeFunctions)
 		}
 		switch {
 		case cfg.attach == "kprobe" && ferr != nil:
@@ -39,7 +39,7 @@ func planOpen(cfg *openConfig, traceDir string, logf func(string, ...any)) error
 		}
 	}
 	if cfg.attach != "kprobe" {
-		cfg.prog.Tracepoints = programs.OpenSyscalls{
+		cfg.prog.Tracepoints = open.OpenSyscalls{
 			Open:    tracefs.HasEvent(traceDir, "syscalls", "sys_enter_open"),
 			Openat:  tracefs.HasEvent(traceDir, "syscalls", "sys_enter_openat"),
 			Openat2: tracefs.HasEvent(traceDir, "syscalls", "sys_enter_openat2"),
@@ -58,14 +58,14 @@ func planOpen(cfg *openConfig, traceDir string, logf func(string, ...any)) error
 // it uses what can be read and assumes the rest is present.
 func planOpenForDisplay(cfg *openConfig) {
 	if cfg.attach != "tracepoint" {
-		fn, err := kernel.FirstFunction(programs.OpenKprobeFunctions)
+		fn, err := kernel.FirstFunction(open.OpenKprobeFunctions)
 		if err != nil {
-			fn = programs.OpenKprobeFunctions[0]
+			fn = open.OpenKprobeFunctions[0]
 		}
 		cfg.prog.Kprobe = fn
 	}
 	if cfg.attach != "kprobe" {
-		all := programs.OpenSyscalls{Open: true, Openat: true, Openat2: true}
+		all := open.OpenSyscalls{Open: true, Openat: true, Openat2: true}
 		if dir, err := tracefs.Dir(); err == nil && tracefs.HasEvent(dir, "syscalls", "sys_enter_openat") {
 			all.Open = tracefs.HasEvent(dir, "syscalls", "sys_enter_open")
 			all.Openat2 = tracefs.HasEvent(dir, "syscalls", "sys_enter_openat2")
@@ -75,7 +75,7 @@ func planOpenForDisplay(cfg *openConfig) {
 }
 
 func compileOpen(cfg openConfig, stderr io.Writer, logf func(string, ...any)) (*bcc.Module, error) {
-	src, err := programs.RenderOpen(cfg.prog)
+	src, err := open.RenderOpen(cfg.prog)
 	if err != nil {
 		return nil, err
 	}
@@ -84,12 +84,12 @@ func compileOpen(cfg openConfig, stderr io.Writer, logf func(string, ...any)) (*
 
 // openAttachPlan lists the open program's probes: the kretprobe before the
 // kprobe, so an entry never waits in the map for a return that is not traced.
-func openAttachPlan(o programs.OpenOptions) attachPlan {
+func openAttachPlan(o open.OpenOptions) attachPlan {
 	var plan attachPlan
 	if o.Kprobe != "" {
 		plan.kprobes = []kprobeSpec{
-			{fn: o.Kprobe, prog: programs.OpenKprobeReturn, ret: true},
-			{fn: o.Kprobe, prog: programs.OpenKprobeEntry},
+			{fn: o.Kprobe, prog: open.OpenKprobeReturn, ret: true},
+			{fn: o.Kprobe, prog: open.OpenKprobeEntry},
 		}
 	}
 	for _, name := range o.Tracepoints.Names() {

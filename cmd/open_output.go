@@ -13,7 +13,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 // perfWakeup is how many samples wake the reader: per-sample wakeups slow the
@@ -33,20 +33,20 @@ func perfWakeupFor(pages, eventSize int) int {
 func chooseOpenOutput(cfg *openConfig, logf func(string, ...any)) {
 	if cfg.prog.Output == "auto" {
 		if err := kernel.RingBuffer(); err != nil {
-			cfg.prog.Output = programs.OutputPerf
+			cfg.prog.Output = open.OutputPerf
 			logf("output: perf buffers (no ring buffer: %v)", err)
 		} else {
-			cfg.prog.Output = programs.OutputRingbuf
+			cfg.prog.Output = open.OutputRingbuf
 			logf("output: ring buffer")
 		}
 	}
-	if cfg.prog.Output == programs.OutputRingbuf {
+	if cfg.prog.Output == open.OutputRingbuf {
 		cpus := 1
 		for cpus < runtime.NumCPU() {
 			cpus *= 2
 		}
 		cfg.prog.RingPages = cfg.pages * cpus
-		cfg.prog.RingWakeup = perfWakeupFor(cfg.pages, programs.OpenEventSize)
+		cfg.prog.RingWakeup = perfWakeupFor(cfg.pages, open.OpenEventSize)
 	}
 }
 
@@ -63,23 +63,23 @@ type openEventReader struct {
 
 func openOpenEvents(m *bcc.Module, cfg openConfig, p *openPrinter) (*openEventReader, error) {
 	er := &openEventReader{m: m, p: p, kernelLost: func() uint64 { return 0 }}
-	var ev programs.OpenEvent
+	var ev open.OpenEvent
 	onSample := func(b []byte) {
-		if err := programs.DecodeOpenEvent(b, &ev); err != nil {
+		if err := open.DecodeOpenEvent(b, &ev); err != nil {
 			er.badSamples++
 			return
 		}
 		p.print(&ev)
 	}
-	if cfg.prog.Output == programs.OutputRingbuf {
-		r, err := m.OpenRing(programs.OpenEventsTable, onSample)
+	if cfg.prog.Output == open.OutputRingbuf {
+		r, err := m.OpenRing(open.OpenEventsTable, onSample)
 		if err != nil {
 			return nil, err
 		}
 		er.poll, er.close = r.Poll, r.Close
 		return er, nil
 	}
-	r, err := m.OpenPerf(programs.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, programs.OpenEventSize)}, onSample)
+	r, err := m.OpenPerf(open.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, open.OpenEventSize)}, onSample)
 	if err != nil {
 		return nil, err
 	}
@@ -99,24 +99,24 @@ func (er *openEventReader) run(ctx context.Context, o *runOutput) error {
 // lost counts drops: the program's own count is exact, while the kernel
 // tells a perf reader of a drop only once a later event fits.
 func (er *openEventReader) lost() (uint64, error) {
-	n, err := er.m.ReadCounter(programs.OpenLostTable, 0)
+	n, err := er.m.ReadCounter(open.OpenLostTable, 0)
 	return max(n, er.kernelLost()), err
 }
 
 // readOpenTracePipe decodes the trace-pipe variant's lines. Lines of ours
 // that do not decode are counted with the lost ones, and said as they come.
 func readOpenTracePipe(ctx context.Context, pipe *tracefs.Pipe, cfg openConfig, p *openPrinter, o *runOutput) (lost uint64, err error) {
-	dec := programs.NewOpenTraceDecoder(cfg.prog.Tag)
+	dec := open.NewOpenTraceDecoder(cfg.prog.Tag)
 	lostTotal := func() uint64 { return pipe.Lost() + dec.Bad() + o.dropped }
 	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "event") }
-	var ev programs.OpenEvent
+	var ev open.OpenEvent
 	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
 		switch res, err := dec.Feed(raw, &ev); res {
-		case programs.TraceMore:
+		case open.TraceMore:
 			return true, nil
-		case programs.TraceBad:
+		case open.TraceBad:
 			o.report("%v", err)
-		case programs.TraceEvent:
+		case open.TraceEvent:
 			if !o.backlogged() {
 				p.print(&ev)
 				o.out.Flush()
@@ -175,7 +175,7 @@ func (p *openPrinter) header() {
 	p.buf = b
 }
 
-func (p *openPrinter) print(ev *programs.OpenEvent) {
+func (p *openPrinter) print(ev *open.OpenEvent) {
 	comm := output.CString(ev.Comm[:])
 	if len(p.name) > 0 && !bytes.Contains(comm, p.name) {
 		return
@@ -200,7 +200,7 @@ func appendSeconds(b []byte, ns, first uint64) []byte {
 }
 
 // appendRow writes bcc opensnoop's columns.
-func (p *openPrinter) appendRow(b []byte, ev *programs.OpenEvent, comm, path []byte) []byte {
+func (p *openPrinter) appendRow(b []byte, ev *open.OpenEvent, comm, path []byte) []byte {
 	var num [24]byte
 	if p.cfg.timestamp {
 		b = append(output.AppendLeft(b, appendSeconds(num[:0], ev.TsNs, p.first), 14), ' ')
@@ -228,7 +228,7 @@ func (p *openPrinter) appendRow(b []byte, ev *programs.OpenEvent, comm, path []b
 }
 
 // appendJSON writes the stable JSON form: every field, always, in this order.
-func (p *openPrinter) appendJSON(b []byte, ev *programs.OpenEvent, comm, path []byte) []byte {
+func (p *openPrinter) appendJSON(b []byte, ev *open.OpenEvent, comm, path []byte) []byte {
 	b = append(b, `{"ts_ns":`...)
 	b = strconv.AppendUint(b, ev.TsNs, 10)
 	b = append(b, `,"pid":`...)

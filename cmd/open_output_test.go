@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
-func sampleOpenEvent() programs.OpenEvent {
-	ev := programs.OpenEvent{TsNs: 1_500_000_000, PID: 4242, TID: 4243, UID: 1000, Ret: -2, Flags: 0o2000000, Mode: 0o644}
+func sampleOpenEvent() open.OpenEvent {
+	ev := open.OpenEvent{TsNs: 1_500_000_000, PID: 4242, TID: 4243, UID: 1000, Ret: -2, Flags: 0o2000000, Mode: 0o644}
 	copy(ev.Comm[:], "cat")
 	copy(ev.Path[:], "/tmp/a \"quoted\"\tpath\xff")
 	return ev

@@ -11,8 +11,9 @@ import (
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/programs/probe"
 )
 
 var probeCommand = &cli.Command{
@@ -49,7 +50,7 @@ it is applied in Go, so no format string reaches the kernel.`,
 		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "include a timestamp column (seconds since the first event)"},
 		&cli.StringFlag{Name: "max-events", Aliases: []string{"M"}, Usage: "stop after `N` events"},
 		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
-		&cli.StringFlag{Name: "string-size", Value: strconv.Itoa(programs.DefaultProbeStringSize), Usage: "bytes kept of each %s value (decimal)"},
+		&cli.StringFlag{Name: "string-size", Value: strconv.Itoa(probe.DefaultProbeStringSize), Usage: "bytes kept of each %s value (decimal)"},
 		&cli.StringFlag{Name: "buffer-pages", Aliases: []string{"b"}, Value: "64", Usage: "perf buffer size per CPU in `PAGES` (a power of two, decimal)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per event"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers were chosen and what attached"},
@@ -60,7 +61,7 @@ it is applied in Go, so no format string reaches the kernel.`,
 }
 
 type probeConfig struct {
-	prog      programs.ProbeOptions
+	prog      probe.ProbeOptions
 	name      string
 	maxEvents uint64
 	timestamp bool
@@ -70,7 +71,7 @@ type probeConfig struct {
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	cfg := probeConfig{
-		prog:      programs.ProbeOptions{UID: programs.AnyUID},
+		prog:      probe.ProbeOptions{UID: render.AnyUID},
 		name:      c.String("name"),
 		timestamp: c.Bool("timestamp"),
 		json:      c.Bool("json"),
@@ -83,7 +84,7 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		return cfg, usageErrorf("probe needs at least one SPEC, e.g. 't:syscalls:sys_enter_openat \"%%s\", args->filename' (see gosnoop probe --help)")
 	}
 	for i, text := range texts {
-		spec, err := programs.ParseProbeSpec(text)
+		spec, err := probe.ParseProbeSpec(text)
 		if err != nil {
 			if len(texts) > 1 {
 				return cfg, usageErrorf("%v (spec %d)", err, i+1)
@@ -104,7 +105,7 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		}
 		cfg.maxEvents = n
 	}
-	size, err := parseID("--string-size", c.String("string-size"), programs.MinProbeStringSize, programs.MaxProbeStringSize)
+	size, err := parseID("--string-size", c.String("string-size"), probe.MinProbeStringSize, probe.MaxProbeStringSize)
 	if err != nil {
 		return cfg, err
 	}
@@ -126,7 +127,7 @@ func runProbe(c *cli.Context) error {
 	}
 	stderr := c.App.ErrWriter
 	logf := verboseLogger(stderr, c.Bool("verbose"))
-	src, err := programs.RenderProbes(cfg.prog)
+	src, err := probe.RenderProbes(cfg.prog)
 	if err != nil {
 		return err
 	}
@@ -155,17 +156,17 @@ func runProbe(c *cli.Context) error {
 
 	o := newRunOutput(sigCtx, c.App.Writer, stderr)
 	p := newProbePrinter(o.out, cfg)
-	layouts := make([]programs.ProbeLayout, len(cfg.prog.Specs))
+	layouts := make([]probe.ProbeLayout, len(cfg.prog.Specs))
 	for i, s := range cfg.prog.Specs {
 		layouts[i] = s.Layout(cfg.prog.StringSize)
 	}
-	var ev programs.ProbeEvent
+	var ev probe.ProbeEvent
 	var bad uint64
-	r, err := m.OpenPerf(programs.ProbeEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, maxLayoutSize(layouts))}, func(b []byte) {
+	r, err := m.OpenPerf(probe.ProbeEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, maxLayoutSize(layouts))}, func(b []byte) {
 		if ctx.Err() != nil {
 			return
 		}
-		i, err := programs.ProbeIndex(b)
+		i, err := probe.ProbeIndex(b)
 		if err != nil || i >= len(layouts) || layouts[i].Decode(b, &ev) != nil {
 			bad++
 			return
@@ -190,7 +191,7 @@ func runProbe(c *cli.Context) error {
 	printStartLine(ctx, o.errOut, fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), duration)
 
 	lost := func() (uint64, error) {
-		n, err := m.ReadCounter(programs.ProbeLostTable, 0)
+		n, err := m.ReadCounter(probe.ProbeLostTable, 0)
 		return max(n, r.Lost()), err
 	}
 	err = o.pollLoop(ctx, r.Poll, lost)
@@ -258,9 +259,9 @@ func commandFlag(cmd *cli.Command, name string) cli.Flag {
 
 // checkProbeTargets makes sure every probe names something that exists,
 // before anything is compiled.
-func checkProbeTargets(specs []*programs.ProbeSpec, traceDir string) error {
+func checkProbeTargets(specs []*probe.ProbeSpec, traceDir string) error {
 	for _, s := range specs {
-		if s.Kind == programs.Tracepoint {
+		if s.Kind == probe.Tracepoint {
 			if !tracefs.HasEvent(traceDir, s.Category, s.Function) {
 				return usageErrorf("tracepoint %s:%s does not exist (see %s/available_events)", s.Category, s.Function, traceDir)
 			}
@@ -277,19 +278,19 @@ func checkProbeTargets(specs []*programs.ProbeSpec, traceDir string) error {
 // specs share it (their bodies run in one program), and each kprobe spec's
 // own function. A kprobe that cannot attach says the kernel's reason and,
 // for a syscall, the tracepoint that sees the same.
-func attachProbes(m *bcc.Module, o programs.ProbeOptions, traceDir string) error {
+func attachProbes(m *bcc.Module, o probe.ProbeOptions, traceDir string) error {
 	for _, tp := range o.Tracepoints() {
 		if err := m.AttachTracepoint(tp[0], tp[1]); err != nil {
 			return err
 		}
 	}
 	for i, s := range o.Specs {
-		if s.Kind == programs.Tracepoint {
+		if s.Kind == probe.Tracepoint {
 			continue
 		}
-		prog := programs.ProbeFunction(i)
+		prog := probe.ProbeFunction(i)
 		var err error
-		if s.Kind == programs.Kretprobe {
+		if s.Kind == probe.Kretprobe {
 			err = m.AttachKretprobe(s.Function, prog)
 		} else {
 			err = m.AttachKprobe(s.Function, prog)
@@ -333,7 +334,7 @@ func (p *probePrinter) header() {
 }
 
 // print writes one event and reports whether it passed the --name filter.
-func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) bool {
+func (p *probePrinter) print(spec *probe.ProbeSpec, ev *probe.ProbeEvent) bool {
 	comm := output.CString(ev.Header.Comm[:])
 	if p.cfg.name != "" && !strings.Contains(string(comm), p.cfg.name) {
 		return false
@@ -384,7 +385,7 @@ func (p *probePrinter) print(spec *programs.ProbeSpec, ev *programs.ProbeEvent) 
 	return true
 }
 
-func maxLayoutSize(layouts []programs.ProbeLayout) int {
+func maxLayoutSize(layouts []probe.ProbeLayout) int {
 	n := 0
 	for _, l := range layouts {
 		n = max(n, l.Size)

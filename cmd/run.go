@@ -19,8 +19,8 @@ import (
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
 	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
-	"github.com/gosnoop/gosnoop/programs"
 )
 
 // What the tracing commands share: a verbose logger, the context that ends a
@@ -48,7 +48,7 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 // idFilters are the in-kernel filters the tracing commands share; a zero
-// pid or tid and a uid of programs.AnyUID trace everything.
+// pid or tid and a uid of render.AnyUID trace everything.
 type idFilters struct {
 	pid, tid uint32
 	uid      int64
@@ -56,7 +56,7 @@ type idFilters struct {
 
 // parseIDFlags parses whichever of --pid, --tid and --uid the command has.
 func parseIDFlags(c *cli.Context) (idFilters, error) {
-	f := idFilters{uid: programs.AnyUID}
+	f := idFilters{uid: render.AnyUID}
 	var err error
 	if c.IsSet("pid") {
 		if f.pid, err = parseID("--pid", c.String("pid"), 1, maxPID); err != nil {

@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosnoop/gosnoop/programs"
+	"github.com/gosnoop/gosnoop/internal/render"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 // kernelHasKprobes reports whether this kernel can create kprobes at all
@@ -25,10 +26,10 @@ func kernelHasKprobes() bool {
 
 func TestKprobeOpenProgramLoads(t *testing.T) {
 	requireRoot(t)
-	src, err := programs.RenderOpen(programs.OpenOptions{
-		UID:    programs.AnyUID,
+	src, err := open.RenderOpen(open.OpenOptions{
+		UID:    render.AnyUID,
 		Kprobe: "do_sys_openat2",
-		Output: programs.OutputPerf,
+		Output: open.OutputPerf,
 	})
 	if err != nil {
 		t.Fatalf("rendering: %v", err)
@@ -39,16 +40,16 @@ func TestKprobeOpenProgramLoads(t *testing.T) {
 	}
 	defer m.Close()
 
-	for _, prog := range []string{programs.OpenKprobeEntry, programs.OpenKprobeReturn} {
+	for _, prog := range []string{open.OpenKprobeEntry, open.OpenKprobeReturn} {
 		if err := m.LoadKprobe(prog); err != nil {
 			t.Errorf("verifier rejected %s: %v", prog, err)
 		}
 	}
-	if _, err := m.TableFD(programs.OpenEventsTable); err != nil {
-		t.Errorf("TableFD(%s): %v", programs.OpenEventsTable, err)
+	if _, err := m.TableFD(open.OpenEventsTable); err != nil {
+		t.Errorf("TableFD(%s): %v", open.OpenEventsTable, err)
 	}
 
-	err = m.AttachKprobe("do_sys_openat2", programs.OpenKprobeEntry)
+	err = m.AttachKprobe("do_sys_openat2", open.OpenKprobeEntry)
 	if err != nil && strings.Contains(err.Error(), "\n") {
 		t.Errorf("attach error spans several lines: %q", err)
 	}

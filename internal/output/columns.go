@@ -47,3 +47,12 @@ func Plural(n uint64, word string) string {
 	}
 	return word + "s"
 }
+
+// Clip keeps an error message short when it quotes a huge line.
+func Clip(s string) string {
+	const max = 120
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}

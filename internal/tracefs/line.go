@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // Line is one event line of trace_pipe, such as (the comm right-aligned in
@@ -99,7 +101,7 @@ func ParseLine(s string) (Line, error) {
 		ln.Message = m[5]
 		return ln, nil
 	}
-	return Line{}, fmt.Errorf("parsing trace line %q: %w", clip(s), errNoColumns)
+	return Line{}, fmt.Errorf("parsing trace line %q: %w", output.Clip(s), errNoColumns)
 }
 
 // parseFixed parses a line in the kernel's fixed width: a comm of at most 15
@@ -156,11 +158,11 @@ func ParseTagged(raw, event, tag string) (ln Line, ours bool, err error) {
 	}
 	m := taggedRE.FindStringSubmatch(raw[:i])
 	if m == nil || len(m[1]) > commWidth {
-		return Line{}, true, fmt.Errorf("parsing tagged trace line %q: %w", clip(raw), errNoColumns)
+		return Line{}, true, fmt.Errorf("parsing tagged trace line %q: %w", output.Clip(raw), errNoColumns)
 	}
 	ln, ok := fromColumns(m[2], m[3], m[4], m[5], m[6])
 	if !ok {
-		return Line{}, true, fmt.Errorf("parsing tagged trace line %q: %w", clip(raw), errNoColumns)
+		return Line{}, true, fmt.Errorf("parsing tagged trace line %q: %w", output.Clip(raw), errNoColumns)
 	}
 	ln.Task = strings.TrimLeft(m[1], " ")
 	ln.Function = event
@@ -216,15 +218,6 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip keeps error messages short when a bad line is huge.
-func clip(s string) string {
-	const max = 120
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }
 
 var lostRE = regexp.MustCompile(`^CPU:\d{1,9} \[LOST (?:(\d{1,20}) )?EVENTS\]$`)

@@ -1,0 +1,70 @@
+// Package render holds what the BPF program packages share to turn their C
+// templates into program text: parsing and executing a template, and the
+// checks on values that every template pastes the same way.
+package render
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// Parse parses an embedded template. Our own templates are fixed at build
+// time, so a parse error is a programming error caught by every test.
+func Parse(name, text string) *template.Template {
+	return template.Must(template.New(name).Option("missingkey=error").Parse(text))
+}
+
+// Execute runs t with opts and tidies blank lines left by options that
+// rendered to nothing.
+func Execute(t *template.Template, opts any) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, opts); err != nil {
+		return "", fmt.Errorf("rendering %s: %w", t.Name(), err)
+	}
+	return squeezeBlankLines(b.String()), nil
+}
+
+func squeezeBlankLines(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return strings.TrimLeft(strings.Join(out, "\n"), "\n")
+}
+
+// AnyUID disables a template's uid filter.
+const AnyUID = -1
+
+var hexTag = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
+
+// CheckTag checks a trace_pipe tag before a template pastes it into a
+// bpf_trace_printk format.
+func CheckTag(tag string) error {
+	if !hexTag.MatchString(tag) {
+		return fmt.Errorf("trace-pipe tag %q must be 1-16 lowercase hex digits", tag)
+	}
+	return nil
+}
+
+// CString returns b up to its first NUL byte, as a string.
+func CString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}

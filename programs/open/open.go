@@ -1,0 +1,179 @@
+package open
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/render"
+)
+
+//go:embed open.c.tmpl
+var openSource string
+
+var openTemplate = render.Parse("open.c.tmpl", openSource)
+
+// Output selects how a program hands events to user space.
+type Output string
+
+const (
+	OutputPerf      Output = "perf"       // BPF_PERF_OUTPUT, decoded from the C struct
+	OutputRingbuf   Output = "ringbuf"    // BPF_RINGBUF_OUTPUT (kernel 5.8+), decoded from the C struct
+	OutputTracePipe Output = "trace-pipe" // bpf_trace_printk lines read from trace_pipe
+)
+
+// AnyUID disables the uid filter.
+const AnyUID = render.AnyUID
+
+// Kernel functions the open program can probe, newest first.
+var OpenKprobeFunctions = []string{"do_sys_openat2", "do_sys_open"}
+
+// Names of the open program's BPF functions, for loading and attaching.
+const (
+	OpenKprobeEntry  = "open_kprobe_entry"
+	OpenKprobeReturn = "open_kprobe_return"
+	OpenEventsTable  = "open_events"
+	OpenLostTable    = "open_lost" // BPF_ARRAY: [0] counts events perf had no room for
+)
+
+// OpenSyscalls says which syscalls tracepoint pairs (sys_enter_X/sys_exit_X) to render.
+type OpenSyscalls struct {
+	Open, Openat, Openat2 bool
+}
+
+// Names returns the syscall names that are set, in a fixed order.
+func (s OpenSyscalls) Names() []string {
+	var names []string
+	for _, n := range []struct {
+		on   bool
+		name string
+	}{{s.Open, "open"}, {s.Openat, "openat"}, {s.Openat2, "openat2"}} {
+		if n.on {
+			names = append(names, n.name)
+		}
+	}
+	return names
+}
+
+// OpenOptions fills open.c.tmpl. Every field renders to code or to nothing.
+type OpenOptions struct {
+	PID        uint32 // tgid to trace; 0 traces all
+	TID        uint32 // thread to trace; 0 traces all
+	UID        int64  // uid to trace; AnyUID traces all
+	FailedOnly bool   // only calls that returned an error
+
+	Kprobe      string       // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
+	Tracepoints OpenSyscalls // syscall tracepoints to render
+
+	Output     Output
+	RingPages  int    // ringbuf output: size of the one buffer in pages, a power of two
+	RingWakeup int    // ringbuf output: events per CPU between wakeups of the reader
+	Tag        string // trace-pipe output: hex marker that starts every line we print
+}
+
+// Validate checks what Render would otherwise paste into C.
+func (o OpenOptions) Validate() error {
+	if o.UID < AnyUID || o.UID > 0xfffffffe {
+		return fmt.Errorf("uid %d out of range", o.UID)
+	}
+	if o.Kprobe != "" && !slices.Contains(OpenKprobeFunctions, o.Kprobe) {
+		return fmt.Errorf("kprobe function %q is not one of %s", o.Kprobe, strings.Join(OpenKprobeFunctions, ", "))
+	}
+	if o.Kprobe == "" && len(o.Tracepoints.Names()) == 0 {
+		return fmt.Errorf("nothing to attach: no kprobe function and no tracepoints")
+	}
+	switch o.Output {
+	case OutputPerf:
+	case OutputRingbuf:
+		if o.RingPages < 1 || o.RingPages&(o.RingPages-1) != 0 {
+			return fmt.Errorf("ring buffer pages must be a power of two, got %d", o.RingPages)
+		}
+		if o.RingWakeup < 1 || o.RingWakeup > 65536 {
+			return fmt.Errorf("ring buffer wakeup must be from 1 to 65536, got %d", o.RingWakeup)
+		}
+	case OutputTracePipe:
+		if err := render.CheckTag(o.Tag); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown output %q", o.Output)
+	}
+	return nil
+}
+
+// RenderOpen returns the C text of the open program for o.
+func RenderOpen(o OpenOptions) (string, error) {
+	if err := o.Validate(); err != nil {
+		return "", err
+	}
+	return render.Execute(openTemplate, o)
+}
+
+// OpenEventSize is the size of struct open_event; open.c.tmpl states it too
+// and the C compiler checks it there. Samples are shorter: OpenHeaderSize
+// bytes, then the path up to and including its NUL.
+const (
+	OpenEventSize  = 312
+	OpenHeaderSize = 56
+)
+
+// OpenEvent mirrors struct open_event in open.c.tmpl.
+type OpenEvent struct {
+	TsNs          uint64
+	PID           uint32
+	TID           uint32
+	UID           uint32
+	Ret           int32 // fd, or -errno
+	Flags         int32
+	Mode          uint32
+	PathTruncated uint8 // 1 when the path was longer than Path holds; see Truncated
+	_             [7]uint8
+	Comm          [16]byte
+	Path          [256]byte
+}
+
+// DecodeOpenEvent fills ev from a raw sample without reflection or allocation.
+func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
+	if len(b) < OpenHeaderSize {
+		return fmt.Errorf("open event: %d bytes, want at least %d", len(b), OpenHeaderSize)
+	}
+	le := binary.LittleEndian
+	ev.TsNs = le.Uint64(b[0:])
+	ev.PID = le.Uint32(b[8:])
+	ev.TID = le.Uint32(b[12:])
+	ev.UID = le.Uint32(b[16:])
+	ev.Ret = int32(le.Uint32(b[20:]))
+	ev.Flags = int32(le.Uint32(b[24:]))
+	ev.Mode = le.Uint32(b[28:])
+	ev.PathTruncated = b[32]
+	copy(ev.Comm[:], b[40:OpenHeaderSize])
+	n := copy(ev.Path[:], b[OpenHeaderSize:min(len(b), OpenEventSize)])
+	clear(ev.Path[n:])
+	return nil
+}
+
+// CommString and PathString return the NUL-terminated strings.
+func (ev *OpenEvent) CommString() string { return render.CString(ev.Comm[:]) }
+func (ev *OpenEvent) PathString() string { return render.CString(ev.Path[:]) }
+
+// Truncated reports whether the path was longer than the 255 bytes Path
+// holds, so that PathString is only its start.
+func (ev *OpenEvent) Truncated() bool { return ev.PathTruncated != 0 }
+
+// FD returns the file descriptor, or -1 when the call failed.
+func (ev *OpenEvent) FD() int32 {
+	if ev.Ret < 0 {
+		return -1
+	}
+	return ev.Ret
+}
+
+// Errno returns the error number, or 0 when the call succeeded.
+func (ev *OpenEvent) Errno() int32 {
+	if ev.Ret < 0 {
+		return -ev.Ret
+	}
+	return 0
+}

@@ -1,0 +1,273 @@
+package open
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/gosnoop/gosnoop/internal/golden"
+)
+
+func defaultOpenOptions() OpenOptions {
+	return OpenOptions{
+		UID:         AnyUID,
+		Kprobe:      "do_sys_openat2",
+		Tracepoints: OpenSyscalls{Open: true, Openat: true, Openat2: true},
+		Output:      OutputPerf,
+	}
+}
+
+func TestRenderOpen(t *testing.T) {
+	cases := map[string]func(o *OpenOptions){
+		"default":     func(o *OpenOptions) {},
+		"pid":         func(o *OpenOptions) { o.PID = 1234 },
+		"tid":         func(o *OpenOptions) { o.TID = 4321 },
+		"uid":         func(o *OpenOptions) { o.UID = 1000 },
+		"uid-root":    func(o *OpenOptions) { o.UID = 0 },
+		"failed":      func(o *OpenOptions) { o.FailedOnly = true },
+		"kprobe-only": func(o *OpenOptions) { o.Tracepoints = OpenSyscalls{} },
+		"do_sys_open": func(o *OpenOptions) { o.Kprobe = "do_sys_open"; o.Tracepoints = OpenSyscalls{} },
+		"tracepoints": func(o *OpenOptions) { o.Kprobe = "" },
+		"openat-only": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{Openat: true} },
+		"trace-pipe":  func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = "5eed" },
+		"ringbuf":     func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 128; o.RingWakeup = 64 },
+		"all-together": func(o *OpenOptions) {
+			o.PID, o.TID, o.UID, o.FailedOnly = 1234, 4321, 1000, true
+			o.Output, o.Tag = OutputTracePipe, "5eed"
+		},
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := defaultOpenOptions()
+			change(&o)
+			src, err := RenderOpen(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, src)
+		})
+	}
+}
+
+func TestRenderOpenRejects(t *testing.T) {
+	cases := map[string]func(o *OpenOptions){
+		"uid below -1":     func(o *OpenOptions) { o.UID = -2 },
+		"uid too large":    func(o *OpenOptions) { o.UID = 1 << 32 },
+		"unknown function": func(o *OpenOptions) { o.Kprobe = "vfs_open); evil(" },
+		"nothing attached": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{} },
+		"ring pages":       func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 96; o.RingWakeup = 64 },
+		"ring wakeup":      func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 64 },
+		"unknown output":   func(o *OpenOptions) { o.Output = "pipe" },
+		"tag not hex":      func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = `x" %s` },
+		"tag empty":        func(o *OpenOptions) { o.Output = OutputTracePipe },
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := defaultOpenOptions()
+			change(&o)
+			if src, err := RenderOpen(o); err == nil {
+				t.Fatalf("rendered without error:\n%s", src)
+			}
+		})
+	}
+}
+
+// The C side states its size and checks it with _Static_assert; the Go
+// mirror must agree with that statement byte for byte.
+func TestOpenEventSize(t *testing.T) {
+	m := regexp.MustCompile(`#define OPEN_EVENT_SIZE (\d+)`).FindStringSubmatch(openSource)
+	if m == nil {
+		t.Fatal("open.c.tmpl does not define OPEN_EVENT_SIZE")
+	}
+	cSize, _ := strconv.Atoi(m[1])
+	if cSize != OpenEventSize {
+		t.Errorf("C size %d, OpenEventSize %d", cSize, OpenEventSize)
+	}
+	if s := int(unsafe.Sizeof(OpenEvent{})); s != cSize {
+		t.Errorf("unsafe.Sizeof(OpenEvent{}) = %d, C size %d", s, cSize)
+	}
+	if s := binary.Size(OpenEvent{}); s != cSize {
+		t.Errorf("binary.Size(OpenEvent{}) = %d, C size %d", s, cSize)
+	}
+	h := regexp.MustCompile(`#define OPEN_HEADER_SIZE (\d+)`).FindStringSubmatch(openSource)
+	if h == nil {
+		t.Fatal("open.c.tmpl does not define OPEN_HEADER_SIZE")
+	}
+	cHeader, _ := strconv.Atoi(h[1])
+	if off := int(unsafe.Offsetof(OpenEvent{}.Path)); cHeader != OpenHeaderSize || off != cHeader {
+		t.Errorf("C header %d, OpenHeaderSize %d, offset of Path %d", cHeader, OpenHeaderSize, off)
+	}
+}
+
+// cField is one member of a C struct as the template declares it.
+type cField struct {
+	name         string
+	offset, size int
+}
+
+// parseCStruct reads the members of struct name from C source: lines of
+// "type name;" or "type name[N];", N a number or a #define. Members are laid
+// out as the C compiler does, each aligned to its scalar's size.
+func parseCStruct(t *testing.T, src, name string) (fields []cField, size int) {
+	t.Helper()
+	body := regexp.MustCompile(`(?s)struct ` + name + ` \{\n(.*?)\n\};`).FindStringSubmatch(src)
+	if body == nil {
+		t.Fatalf("no struct %s in the template", name)
+	}
+	scalars := map[string]int{"u8": 1, "s8": 1, "char": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}
+	member := regexp.MustCompile(`^(\w+) (\w+)(?:\[(\w+)\])?;$`)
+	align := 1
+	for _, line := range strings.Split(body[1], "\n") {
+		line, _, _ = strings.Cut(line, "//")
+		line = strings.TrimSpace(line)
+		m := member.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("struct %s: cannot parse member %q", name, line)
+		}
+		scalar, ok := scalars[m[1]]
+		if !ok {
+			t.Fatalf("struct %s: unknown type %q", name, m[1])
+		}
+		n := 1
+		if m[3] != "" {
+			if d := regexp.MustCompile(`#define ` + m[3] + ` (\d+)`).FindStringSubmatch(src); d != nil {
+				m[3] = d[1]
+			}
+			var err error
+			if n, err = strconv.Atoi(m[3]); err != nil {
+				t.Fatalf("struct %s: array length %q", name, m[3])
+			}
+		}
+		size = (size + scalar - 1) / scalar * scalar
+		fields = append(fields, cField{m[2], size, scalar * n})
+		size += scalar * n
+		align = max(align, scalar)
+	}
+	return fields, (size + align - 1) / align * align
+}
+
+// Every member of struct open_event must sit where OpenEvent has it, with
+// the same size and name (ts_ns is TsNs, _pad a blank field).
+func TestOpenEventLayout(t *testing.T) {
+	fields, size := parseCStruct(t, openSource, "open_event")
+	typ := reflect.TypeOf(OpenEvent{})
+	if typ.NumField() != len(fields) || int(typ.Size()) != size {
+		t.Fatalf("C struct: %d members, %d bytes; OpenEvent: %d fields, %d bytes", len(fields), size, typ.NumField(), typ.Size())
+	}
+	for i, c := range fields {
+		g := typ.Field(i)
+		goName := strings.ToLower(g.Name)
+		cName := strings.ReplaceAll(c.name, "_", "")
+		if g.Name == "_" {
+			goName = "pad"
+		}
+		if goName != cName || int(g.Offset) != c.offset || int(g.Type.Size()) != c.size {
+			t.Errorf("C %s at %d (%d bytes), Go %s at %d (%d bytes)", c.name, c.offset, c.size, g.Name, g.Offset, g.Type.Size())
+		}
+	}
+}
+
+func TestDecodeOpenEventTruncated(t *testing.T) {
+	sample := append(make([]byte, OpenHeaderSize), "/long\x00"...)
+	var ev OpenEvent
+	if err := DecodeOpenEvent(sample, &ev); err != nil || ev.Truncated() {
+		t.Fatalf("err %v, truncated %v; want a whole path", err, ev.Truncated())
+	}
+	sample[unsafe.Offsetof(ev.PathTruncated)] = 1
+	if err := DecodeOpenEvent(sample, &ev); err != nil || !ev.Truncated() || ev.PathString() != "/long" {
+		t.Errorf("err %v, truncated %v, path %q; want a truncated /long", err, ev.Truncated(), ev.PathString())
+	}
+}
+
+func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	buf := make([]byte, OpenEventSize+4) // perf pads raw samples
+	for i := 0; i < 1000; i++ {
+		rng.Read(buf)
+		var want, got OpenEvent
+		if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := DecodeOpenEvent(buf, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("decode differs from binary.Read:\n got %+v\nwant %+v", got, want)
+		}
+	}
+}
+
+func TestDecodeOpenEventShort(t *testing.T) {
+	var ev OpenEvent
+	if err := DecodeOpenEvent(make([]byte, OpenHeaderSize-1), &ev); err == nil {
+		t.Fatal("sample shorter than the header decoded without error")
+	}
+	// Samples end after the path's NUL; what an earlier, longer path left
+	// behind must not show through.
+	copy(ev.Path[:], "/a/much/longer/path/from/before")
+	sample := append(make([]byte, OpenHeaderSize), "/etc\x00"...)
+	sample[8] = 42
+	if err := DecodeOpenEvent(sample, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.PID != 42 || ev.PathString() != "/etc" || ev.Path[10] != 0 {
+		t.Errorf("pid %d path %q, rest %q", ev.PID, ev.PathString(), ev.Path[:32])
+	}
+}
+
+func TestOpenEventAccessors(t *testing.T) {
+	ev := OpenEvent{Ret: -2}
+	copy(ev.Comm[:], "cat\x00junk")
+	copy(ev.Path[:], "/etc/passwd")
+	if ev.CommString() != "cat" || ev.PathString() != "/etc/passwd" {
+		t.Errorf("strings: %q %q", ev.CommString(), ev.PathString())
+	}
+	if ev.FD() != -1 || ev.Errno() != 2 {
+		t.Errorf("failed call: fd %d errno %d", ev.FD(), ev.Errno())
+	}
+	ev.Ret = 3
+	if ev.FD() != 3 || ev.Errno() != 0 {
+		t.Errorf("good call: fd %d errno %d", ev.FD(), ev.Errno())
+	}
+}
+
+func TestDecodeOpenEventAllocatesNothing(t *testing.T) {
+	buf := make([]byte, OpenEventSize)
+	var ev OpenEvent
+	if n := testing.AllocsPerRun(100, func() { DecodeOpenEvent(buf, &ev) }); n != 0 {
+		t.Errorf("DecodeOpenEvent allocates %.1f times per event", n)
+	}
+}
+
+func BenchmarkDecodeOpenEvent(b *testing.B) {
+	buf := make([]byte, OpenEventSize+4)
+	rand.New(rand.NewSource(1)).Read(buf)
+	var ev OpenEvent
+	b.ReportAllocs()
+	b.SetBytes(OpenEventSize)
+	for i := 0; i < b.N; i++ {
+		if err := DecodeOpenEvent(buf, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBinaryReadOpenEvent is the reflection-based peer of the decoder.
+func BenchmarkBinaryReadOpenEvent(b *testing.B) {
+	buf := make([]byte, OpenEventSize+4)
+	rand.New(rand.NewSource(1)).Read(buf)
+	var ev OpenEvent
+	b.ReportAllocs()
+	b.SetBytes(OpenEventSize)
+	for i := 0; i < b.N; i++ {
+		if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

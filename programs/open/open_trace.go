@@ -1,0 +1,146 @@
+package open
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+)
+
+// The trace-pipe variant prints, through bpf_trace_printk,
+//
+//	<tag> <pid<<32|uint32(ret)> <meta> <path>
+//
+// where meta is the comm's 16 bytes as 32 hex digits, the path's length in
+// bytes as 3 and '0' or '1' for truncated. The tag is a secret of the run,
+// the comm cannot break hex, and the path comes last with its length known,
+// so no byte the traced process chose can move a field boundary.
+const (
+	openMetaLen     = 2*len(OpenEvent{}.Comm) + 4
+	openTraceEvent  = "bpf_trace_printk"
+	openMaxPathText = len(OpenEvent{}.Path) - 1 // the rest is the NUL
+)
+
+// TraceResult says what OpenTraceDecoder.Feed made of a line.
+type TraceResult int
+
+const (
+	TraceOther TraceResult = iota // not ours: another writer's line
+	TraceMore                     // ours, and it continues on the next physical line: feed that one as is
+	TraceEvent                    // ours and complete: the event was written to Feed's ev
+	TraceBad                      // ours but malformed, with an error; counted in Bad
+)
+
+// OpenTraceDecoder turns the physical lines of trace_pipe back into the
+// trace-pipe variant's events. A newline in a path makes the kernel print
+// the rest of the entry on the following physical lines (one entry is
+// always printed whole, with nothing in between); Feed joins them until the
+// path has the length the program stated. Use one decoder per pipe, from
+// one goroutine.
+type OpenTraceDecoder struct {
+	tag     string
+	pending bool // the entry in ev and path continues on the next line
+	ev      OpenEvent
+	want    int // path length the program stated
+	path    []byte
+	bad     uint64
+}
+
+// NewOpenTraceDecoder returns a decoder for the lines printed by the open
+// program rendered with Tag tag.
+func NewOpenTraceDecoder(tag string) *OpenTraceDecoder {
+	return &OpenTraceDecoder{tag: tag, path: make([]byte, 0, openMaxPathText)}
+}
+
+// Feed takes one physical line of trace_pipe without its '\n'. On
+// TraceEvent it fills *ev: PID, TID, TsNs, Ret, Comm, Path and PathTruncated;
+// UID, Flags and Mode do not travel and are 0.
+func (d *OpenTraceDecoder) Feed(raw string, ev *OpenEvent) (TraceResult, error) {
+	if d.pending {
+		d.path = append(append(d.path, '\n'), raw...)
+		return d.complete(ev)
+	}
+	ln, ours, err := tracefs.ParseTagged(raw, openTraceEvent, d.tag)
+	if !ours {
+		return TraceOther, nil
+	}
+	if err != nil {
+		return d.fail(err)
+	}
+	d.ev = OpenEvent{TID: uint32(ln.PID), TsNs: ln.TimestampNs()}
+	want, path, err := parseOpenFields(ln.Message, &d.ev)
+	if err != nil {
+		return d.fail(err)
+	}
+	d.want = want
+	d.path = append(d.path[:0], path...)
+	return d.complete(ev)
+}
+
+func (d *OpenTraceDecoder) complete(ev *OpenEvent) (TraceResult, error) {
+	if len(d.path) < d.want {
+		d.pending = true
+		return TraceMore, nil
+	}
+	d.pending = false
+	if len(d.path) > d.want {
+		return d.fail(fmt.Errorf("open trace entry: path of %d bytes or more, the program said %d", len(d.path), d.want))
+	}
+	*ev = d.ev
+	setPath(ev, string(d.path))
+	return TraceEvent, nil
+}
+
+func (d *OpenTraceDecoder) fail(err error) (TraceResult, error) {
+	d.bad++
+	return TraceBad, err
+}
+
+// Pending reports whether the last line fed began an entry that continues.
+func (d *OpenTraceDecoder) Pending() bool { return d.pending }
+
+// Finish ends decoding: an entry still waiting for its continuation, as when
+// reading stopped in the middle, is bad and returned as an error.
+func (d *OpenTraceDecoder) Finish() error {
+	if !d.pending {
+		return nil
+	}
+	d.pending = false
+	d.bad++
+	return fmt.Errorf("open trace entry cut short: %d of %d path bytes", len(d.path), d.want)
+}
+
+// Bad returns how many of our entries could not be decoded.
+func (d *OpenTraceDecoder) Bad() uint64 { return d.bad }
+
+// parseOpenFields parses "<pid,ret> <meta> <path start>" into ev and returns
+// the stated path length and the path's text on this line.
+func parseOpenFields(msg string, ev *OpenEvent) (want int, path string, err error) {
+	packed, rest, ok := strings.Cut(msg, " ")
+	if !ok || len(rest) < openMetaLen+1 || rest[openMetaLen] != ' ' {
+		return 0, "", fmt.Errorf("open trace line %q: want \"<pid,ret> <meta> <path>\"", output.Clip(msg))
+	}
+	pidRet, err := strconv.ParseUint(packed, 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("open trace line %q: pid,ret: %w", output.Clip(msg), err)
+	}
+	meta := rest[:openMetaLen]
+	comm := meta[:2*len(ev.Comm)]
+	length, flag := meta[len(comm):len(comm)+3], meta[len(comm)+3]
+	n, err := strconv.ParseUint(length, 16, 16)
+	if _, herr := hex.Decode(ev.Comm[:], []byte(comm)); herr != nil || err != nil || n > uint64(openMaxPathText) || (flag != '0' && flag != '1') {
+		return 0, "", fmt.Errorf("open trace line %q: bad meta %q", output.Clip(msg), meta)
+	}
+	ev.PID = uint32(pidRet >> 32)
+	ev.Ret = int32(uint32(pidRet))
+	ev.PathTruncated = flag - '0'
+	return int(n), rest[openMetaLen+1:], nil
+}
+
+func setPath(ev *OpenEvent, path string) {
+	ev.Path = [len(ev.Path)]byte{}
+	copy(ev.Path[:openMaxPathText], path)
+}

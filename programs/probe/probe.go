@@ -1,0 +1,409 @@
+package probe
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/render"
+)
+
+//go:embed probe.c.tmpl
+var probeSource string
+
+var probeTemplate = render.Parse("probe.c.tmpl", probeSource)
+
+// Names of the probe program's tables. Like every name of the program's own,
+// they start with ReservedPrefix, which specs may not use.
+const (
+	ProbeEventsTable = ReservedPrefix + "events"
+	ProbeLostTable   = ReservedPrefix + "lost"
+)
+
+// ProbeFunction is the name of the program function of spec i of
+// ProbeOptions.Specs when that spec is a kprobe or a kretprobe. Tracepoint
+// probes share one function per tracepoint: see ProbeOptions.Tracepoints.
+func ProbeFunction(i int) string { return fmt.Sprintf("%sprobe%d", ReservedPrefix, i) }
+
+// Tracepoints lists each tracepoint the specs use once, as {category, event},
+// in the order of first use. All probes on one tracepoint run in one
+// TRACEPOINT_PROBE program, which is attached once.
+func (o ProbeOptions) Tracepoints() [][2]string {
+	var out [][2]string
+	seen := map[[2]string]bool{}
+	for _, s := range o.Specs {
+		tp := [2]string{s.Category, s.Function}
+		if s.Kind == Tracepoint && !seen[tp] {
+			seen[tp] = true
+			out = append(out, tp)
+		}
+	}
+	return out
+}
+
+// ProbeHeaderSize is the size of struct gosnoop_header, which starts every event.
+const ProbeHeaderSize = 48
+
+// ProbeHeader mirrors struct gosnoop_header in probe.c.tmpl.
+type ProbeHeader struct {
+	TsNs  uint64
+	PID   uint32
+	TID   uint32
+	UID   uint32
+	CPU   uint32
+	Probe uint32
+	_     uint32
+	Comm  [16]byte
+}
+
+// Limits of --string-size.
+const (
+	MinProbeStringSize     = 8
+	MaxProbeStringSize     = 256
+	DefaultProbeStringSize = 80
+)
+
+// ProbeOptions fills probe.c.tmpl.
+type ProbeOptions struct {
+	Specs      []*ProbeSpec
+	PID        uint32 // 0: any process
+	UID        int64  // render.AnyUID: any user
+	StringSize int    // bytes kept of each %s value
+}
+
+// ProbeField is one value in a probe's event, at a fixed offset.
+type ProbeField struct {
+	Arg    int    // index into the spec's Args; -1 for padding
+	Name   string // C member name
+	Offset int
+	Size   int
+	String bool
+	Signed bool
+}
+
+// ProbeLayout is the event struct of one probe, computed here and declared in
+// the C text with a size assertion, so the two cannot drift apart.
+type ProbeLayout struct {
+	Fields []ProbeField
+	Size   int
+	NArgs  int // values in a decoded event, specials included
+}
+
+// Layout places the spec's values after the header: each integer aligned
+// to its size, padding written out, the whole rounded to 8 bytes.
+func (s *ProbeSpec) Layout(stringSize int) ProbeLayout {
+	l := ProbeLayout{NArgs: len(s.Args)}
+	off := ProbeHeaderSize
+	pad := func(to int) {
+		if n := (to - off%to) % to; n > 0 {
+			l.Fields = append(l.Fields, ProbeField{Arg: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
+			off += n
+		}
+	}
+	for i, a := range s.Args {
+		if a.Special != "" { // filled from the header in Go
+			continue
+		}
+		f := ProbeField{Arg: i, Name: fmt.Sprintf("v%d", i), Signed: a.Verb.Signed()}
+		if a.Verb.IsString() {
+			f.String, f.Size = true, stringSize
+		} else {
+			f.Size = a.Verb.Size()
+			pad(f.Size)
+		}
+		f.Offset = off
+		off += f.Size
+		l.Fields = append(l.Fields, f)
+	}
+	pad(8)
+	l.Size = off
+	return l
+}
+
+// Validate checks what Render would otherwise paste into C.
+func (o ProbeOptions) Validate() error {
+	if len(o.Specs) == 0 {
+		return fmt.Errorf("no probes")
+	}
+	if o.UID < render.AnyUID || o.UID > 0xfffffffe {
+		return fmt.Errorf("uid %d out of range", o.UID)
+	}
+	if o.StringSize < MinProbeStringSize || o.StringSize > MaxProbeStringSize {
+		return fmt.Errorf("string size %d not in %d..%d", o.StringSize, MinProbeStringSize, MaxProbeStringSize)
+	}
+	return nil
+}
+
+// probeRender is one probe as the template sees it.
+type probeRender struct {
+	Index      int
+	Name       string
+	Predicate  string
+	Positional []int
+	Return     bool
+	Ctx        string
+	Fields     []fieldRender
+	Size       int
+}
+
+// functionRender is one program function: a kprobe's, or a tracepoint's
+// with every probe on that tracepoint.
+type functionRender struct {
+	Name       string // kprobes only
+	Signature  string
+	Tracepoint bool
+	Category   string
+	Event      string
+	Probes     []probeRender
+}
+
+type fieldRender struct {
+	Name, Decl, Expr, CType string
+	String, User            bool
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// RenderProbes returns the C text of the probe program.
+func RenderProbes(o ProbeOptions) (string, error) {
+	if err := o.Validate(); err != nil {
+		return "", err
+	}
+	data := struct {
+		HeaderSize int
+		PID        uint32
+		UID        int64
+		Probes     []probeRender
+		Functions  []*functionRender
+	}{HeaderSize: ProbeHeaderSize, PID: o.PID, UID: o.UID}
+
+	tracepoints := map[[2]string]*functionRender{}
+	for i, s := range o.Specs {
+		r := probeRender{Index: i, Name: s.Name(), Predicate: s.Predicate, Ctx: "ctx"}
+		fn := &functionRender{Name: ProbeFunction(i), Signature: s.Signature}
+		switch s.Kind {
+		case Tracepoint:
+			// Parsed as identifiers; checked again as they go into C.
+			if !identRE.MatchString(s.Category) || !identRE.MatchString(s.Function) {
+				return "", fmt.Errorf("%s: bad tracepoint name", s.Name())
+			}
+			r.Ctx = "args"
+			// TRACEPOINT_PROBE(cat, ev) defines tracepoint__cat__ev: one per tracepoint.
+			tp := [2]string{s.Category, s.Function}
+			if tracepoints[tp] == nil {
+				tracepoints[tp] = &functionRender{Tracepoint: true, Category: s.Category, Event: s.Function}
+				data.Functions = append(data.Functions, tracepoints[tp])
+			}
+			fn = tracepoints[tp]
+		case Kretprobe:
+			r.Return = true
+			data.Functions = append(data.Functions, fn)
+		default:
+			r.Positional = s.positionalArgs()
+			data.Functions = append(data.Functions, fn)
+		}
+		layout := s.Layout(o.StringSize)
+		r.Size = layout.Size
+		for _, f := range layout.Fields {
+			fr := fieldRender{Name: f.Name, String: f.String}
+			switch {
+			case f.Arg < 0 || f.String:
+				fr.Decl = fmt.Sprintf("char %s[%d]", f.Name, f.Size)
+			default:
+				fr.CType = cIntType(f.Size, f.Signed)
+				fr.Decl = fr.CType + " " + f.Name
+			}
+			if f.Arg >= 0 {
+				fr.Expr, fr.User = s.Args[f.Arg].Expr, s.Args[f.Arg].User
+			}
+			r.Fields = append(r.Fields, fr)
+		}
+		data.Probes = append(data.Probes, r)
+		fn.Probes = append(fn.Probes, r)
+	}
+	return render.Execute(probeTemplate, data)
+}
+
+func cIntType(size int, signed bool) string {
+	t := map[int]string{4: "32", 8: "64"}[size]
+	if signed {
+		return "s" + t
+	}
+	return "u" + t
+}
+
+// positionalArgs lists the argN names the spec uses, so only those become locals.
+func (s *ProbeSpec) positionalArgs() []int {
+	seen := map[int]bool{}
+	scan := func(text string) {
+		for i := 0; i < len(text); {
+			if !isIdentStart(text[i]) {
+				i++
+				continue
+			}
+			j := i
+			for j < len(text) && isIdentChar(text[j]) {
+				j++
+			}
+			if n, ok := positionalArg(text[i:j]); ok && afterMember(text, i) == "" && n >= 1 && n <= MaxProbeArgs {
+				seen[n] = true
+			}
+			i = j
+		}
+	}
+	scan(s.Predicate)
+	for _, a := range s.Args {
+		scan(a.Expr)
+	}
+	var out []int
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// ProbeValue is one decoded value.
+type ProbeValue struct {
+	Int uint64 // integers, as the bits the kernel sent (sign-extended for signed verbs)
+	Str string
+}
+
+// ProbeEvent is one decoded event.
+type ProbeEvent struct {
+	Header ProbeHeader
+	Values []ProbeValue
+}
+
+// ProbeIndex returns which probe sent a sample, from its header, so the
+// reader can pick that probe's layout before decoding anything else.
+func ProbeIndex(b []byte) (int, error) {
+	if len(b) < ProbeHeaderSize {
+		return 0, fmt.Errorf("probe event: %d bytes, want at least %d", len(b), ProbeHeaderSize)
+	}
+	return int(binary.LittleEndian.Uint32(b[24:])), nil
+}
+
+// DecodeProbeHeader reads the header that starts every probe event.
+func DecodeProbeHeader(b []byte, h *ProbeHeader) error {
+	if len(b) < ProbeHeaderSize {
+		return fmt.Errorf("probe event: %d bytes, want at least %d", len(b), ProbeHeaderSize)
+	}
+	le := binary.LittleEndian
+	h.TsNs = le.Uint64(b[0:])
+	h.PID = le.Uint32(b[8:])
+	h.TID = le.Uint32(b[12:])
+	h.UID = le.Uint32(b[16:])
+	h.CPU = le.Uint32(b[20:])
+	h.Probe = le.Uint32(b[24:])
+	copy(h.Comm[:], b[32:48])
+	return nil
+}
+
+// Decode reads the values of a sample laid out by l.
+func (l ProbeLayout) Decode(b []byte, ev *ProbeEvent) error {
+	if len(b) < l.Size {
+		return fmt.Errorf("probe event: %d bytes, want %d", len(b), l.Size)
+	}
+	if err := DecodeProbeHeader(b, &ev.Header); err != nil {
+		return err
+	}
+	ev.Values = append(ev.Values[:0], make([]ProbeValue, l.NArgs)...)
+	le := binary.LittleEndian
+	for _, f := range l.Fields {
+		if f.Arg < 0 {
+			continue
+		}
+		var v ProbeValue
+		switch {
+		case f.String:
+			v.Str = render.CString(b[f.Offset : f.Offset+f.Size])
+		case f.Size == 4 && f.Signed:
+			v.Int = uint64(int64(int32(le.Uint32(b[f.Offset:]))))
+		case f.Size == 4:
+			v.Int = uint64(le.Uint32(b[f.Offset:]))
+		default:
+			v.Int = le.Uint64(b[f.Offset:])
+		}
+		ev.Values[f.Arg] = v
+	}
+	return nil
+}
+
+// Value returns argument i of ev; specials ($pid, $comm, ...) come from the header.
+func (s *ProbeSpec) Value(ev *ProbeEvent, i int) ProbeValue {
+	var v ProbeValue
+	if i >= len(s.Args) {
+		return v
+	}
+	switch s.Args[i].Special {
+	case "":
+		if i < len(ev.Values) {
+			v = ev.Values[i]
+		}
+	case "pid":
+		v.Int = uint64(ev.Header.PID)
+	case "tid":
+		v.Int = uint64(ev.Header.TID)
+	case "uid":
+		v.Int = uint64(ev.Header.UID)
+	case "cpu":
+		v.Int = uint64(ev.Header.CPU)
+	case "comm":
+		v.Str = render.CString(ev.Header.Comm[:])
+	}
+	return v
+}
+
+// Message formats an event's values with the spec's format, in Go.
+func (s *ProbeSpec) Message(ev *ProbeEvent) string {
+	var b strings.Builder
+	arg := 0
+	for _, part := range s.Format {
+		if part.Verb == nil {
+			b.WriteString(part.Text)
+			continue
+		}
+		b.WriteString(formatVerb(*part.Verb, s.Value(ev, arg)))
+		arg++
+	}
+	return b.String()
+}
+
+// formatVerb applies one C verb with Go's fmt, which shares their meaning
+// for these conversions.
+func formatVerb(v Verb, val ProbeValue) string {
+	spec := "%" + v.Flags
+	if v.Width > 0 {
+		spec += strconv.Itoa(v.Width)
+	}
+	switch v.Conv {
+	case 's':
+		return fmt.Sprintf(spec+"s", val.Str)
+	case 'c':
+		return fmt.Sprintf(spec+"c", rune(byte(val.Int)))
+	case 'p':
+		return fmt.Sprintf(spec+"s", "0x"+strconv.FormatUint(val.Int, 16))
+	}
+	n := val.Int
+	if !v.Long {
+		n &= 0xffffffff
+	}
+	switch v.Conv {
+	case 'd', 'i':
+		if v.Long {
+			return fmt.Sprintf(spec+"d", int64(n))
+		}
+		return fmt.Sprintf(spec+"d", int32(uint32(n)))
+	case 'u':
+		return fmt.Sprintf(spec+"d", n)
+	case 'x':
+		return fmt.Sprintf(spec+"x", n)
+	default: // 'X'
+		return fmt.Sprintf(spec+"X", n)
+	}
+}
