@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gosnoop/gosnoop/internal/render"
@@ -372,38 +371,4 @@ func (s *ProbeSpec) Message(ev *ProbeEvent) string {
 		arg++
 	}
 	return b.String()
-}
-
-// formatVerb applies one C verb with Go's fmt, which shares their meaning
-// for these conversions.
-func formatVerb(v Verb, val ProbeValue) string {
-	spec := "%" + v.Flags
-	if v.Width > 0 {
-		spec += strconv.Itoa(v.Width)
-	}
-	switch v.Conv {
-	case 's':
-		return fmt.Sprintf(spec+"s", val.Str)
-	case 'c':
-		return fmt.Sprintf(spec+"c", rune(byte(val.Int)))
-	case 'p':
-		return fmt.Sprintf(spec+"s", "0x"+strconv.FormatUint(val.Int, 16))
-	}
-	n := val.Int
-	if !v.Long {
-		n &= 0xffffffff
-	}
-	switch v.Conv {
-	case 'd', 'i':
-		if v.Long {
-			return fmt.Sprintf(spec+"d", int64(n))
-		}
-		return fmt.Sprintf(spec+"d", int32(uint32(n)))
-	case 'u':
-		return fmt.Sprintf(spec+"d", n)
-	case 'x':
-		return fmt.Sprintf(spec+"x", n)
-	default: // 'X'
-		return fmt.Sprintf(spec+"X", n)
-	}
 }
