@@ -8,7 +8,7 @@ setup:
 	./scripts/setup.sh
 
 build: setup
-	PATH="$$PATH:/usr/local/go/bin" $(GO) build -o gosnoop .
+	PATH="$$PATH:/usr/local/go/bin" $(GO) build -ldflags "-X github.com/gosnoop/gosnoop/cmd.buildVersion=$$(git describe --always --dirty 2>/dev/null)" -o gosnoop .
 
 # make run ARGS="-x -T"
 run: build

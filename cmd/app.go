@@ -14,8 +14,10 @@ import (
 // NewApp builds the gosnoop application. It never calls os.Exit, so tests
 // run it in-process; main turns its error into an exit code with ExitCode.
 func NewApp(stdout, stderr io.Writer) *cli.App {
+	cli.VersionPrinter = printVersion
 	return &cli.App{
 		Name:                 "gosnoop",
+		Version:              version(),
 		Usage:                "quick kernel exploration with BCC: templated BPF programs compiled at run time",
 		Writer:               stdout,
 		ErrWriter:            stderr,

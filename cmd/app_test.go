@@ -104,3 +104,10 @@ func TestCountSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := run(t, "--version")
+	if code != 0 || !strings.HasPrefix(stdout, "gosnoop ") || !strings.Contains(stdout, "libbcc") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
