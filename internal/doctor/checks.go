@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
 // Each function here turns facts gathered by the caller into one line of
@@ -103,10 +104,10 @@ func Headers(src kheaders.Source, release, installHint string) Check {
 	return Pass(name, fmt.Sprintf("%s: %s", src.Kind, src.Dir))
 }
 
-// Where tracefs.Dir looks, in its order; internal/tracefs keeps its list
-// unexported. debugfs mounts tracefs under itself on first access.
+// Where tracefs.Dir looks, in its order. debugfs mounts tracefs under
+// itself on first access.
 var (
-	tracefsCandidates = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
+	tracefsCandidates = tracefs.Candidates
 	debugfsDir        = "/sys/kernel/debug"
 )
 

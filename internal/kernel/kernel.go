@@ -70,14 +70,14 @@ func Kprobes(tracefsDir string) (ok bool, reason string) {
 	return false, "no kprobe PMU and no kprobe_events in tracefs (kernel built without CONFIG_KPROBES?)"
 }
 
-// syscallPrefixes are the names the kernel gives syscall entry points, by
+// SyscallPrefixes are the names the kernel gives syscall entry points, by
 // architecture and age; bcc's get_syscall_fnname tries the same ones.
-var syscallPrefixes = []string{"__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__se_sys_", "sys_"}
+var SyscallPrefixes = []string{"__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__se_sys_", "sys_"}
 
 // SyscallFunction returns the kernel function that implements syscall name.
 func SyscallFunction(name string) (string, error) {
-	names := make([]string, len(syscallPrefixes))
-	for i, p := range syscallPrefixes {
+	names := make([]string, len(SyscallPrefixes))
+	for i, p := range SyscallPrefixes {
 		names[i] = p + name
 	}
 	return FirstFunction(names)

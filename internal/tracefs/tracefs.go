@@ -14,9 +14,9 @@ import (
 // ErrUnavailable is wrapped by Dir's error when no tracefs can be found or mounted.
 var ErrUnavailable = errors.New("tracefs not found")
 
-// candidates are checked in order; the first is where modern kernels mount
+// Candidates are checked in order; the first is where modern kernels mount
 // tracefs, the second is the old location under debugfs.
-var candidates = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
+var Candidates = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
 
 // Dir returns the tracefs directory, mounting tracefs at /sys/kernel/tracing
 // when it is not mounted anywhere yet. When tracefs is there but this user
@@ -24,7 +24,7 @@ var candidates = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
 // and reads "tracefs at DIR is readable by root only: permission denied";
 // the caller adds how to run itself as root.
 func Dir() (string, error) {
-	return dirFrom(candidates, os.Stat, mountTracefs)
+	return dirFrom(Candidates, os.Stat, mountTracefs)
 }
 
 func mountTracefs(dir string) error {

@@ -98,13 +98,6 @@ func parseFormat(f string, col int) ([]FormatPart, []Verb, error) {
 	return parts, verbs, nil
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}
-
 // formatVerb applies one C verb with Go's fmt, which shares their meaning
 // for these conversions.
 func formatVerb(v Verb, val ProbeValue) string {

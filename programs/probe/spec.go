@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // A probe spec, as gosnoop probe takes it on the command line:
@@ -298,7 +301,7 @@ func (p *specParser) format(spec *ProbeSpec) error {
 		spec.Args = append(spec.Args, arg)
 	}
 	if len(verbs) != len(spec.Args) {
-		return specErr(0, "format has %d %s but %d %s", len(verbs), plural(len(verbs), "verb"), len(spec.Args), plural(len(spec.Args), "argument"))
+		return specErr(0, "format has %d %s but %d %s", len(verbs), output.Plural(uint64(len(verbs)), "verb"), len(spec.Args), output.Plural(uint64(len(spec.Args)), "argument"))
 	}
 	for i := range spec.Args {
 		a := &spec.Args[i]
@@ -462,7 +465,8 @@ func (s *ProbeSpec) SuggestTracepoint() string {
 	case "do_sys_openat2", "do_sys_open":
 		name = "openat"
 	default:
-		for _, prefix := range []string{"__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__se_sys_", "__do_sys_", "ksys_", "sys_"} {
+		// The entry points, and the functions they call.
+		for _, prefix := range append([]string{"__do_sys_", "ksys_"}, kernel.SyscallPrefixes...) {
 			if rest, ok := strings.CutPrefix(s.Function, prefix); ok && rest != "" {
 				name = rest
 				break
