@@ -248,7 +248,9 @@ func TestHelloSeesSpoofingComm(t *testing.T) {
 		t.Skip("this kernel's trace_pipe shows a thread's older comm, so a comm cannot spoof its columns here")
 	}
 	tr := startTracer(t, "hello")
-	_, tid := runHostile(t, comm, "/nonexistent", true)
+	// The child writes a trace_marker line first: some kernels (6.1) save a
+	// thread's comm for the task column only after it recorded an event.
+	_, tid := runHostile(t, comm, "/nonexistent", true, "GOSNOOP_HOSTILE_MARKER="+filepath.Join(tracefsMounted(t), "trace_marker"))
 	// The Go runtime's own clones from that thread, before it took the
 	// comm, show as cmd.test: the line must carry the comm.
 	want := fmt.Sprintf("%s %-6d Hello, World!", output.AppendEscapedLeft(nil, []byte(comm), 16), tid)

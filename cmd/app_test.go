@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gosnoop/gosnoop/internal/session"
 )
 
 // run runs the app in-process and returns its exit code and output.
@@ -99,8 +101,8 @@ func TestCountSummary(t *testing.T) {
 		n, lost uint64
 		want    string
 	}{{0, 0, "0 events, 0 lost"}, {1, 0, "1 event, 0 lost"}, {2, 1, "2 events, 1 lost"}} {
-		if got := countSummary(c.n, "event", c.lost); got != c.want {
-			t.Errorf("countSummary(%d, %d) = %q, want %q", c.n, c.lost, got, c.want)
+		if got := session.CountSummary(c.n, "event", c.lost); got != c.want {
+			t.Errorf("session.CountSummary(%d, %d) = %q, want %q", c.n, c.lost, got, c.want)
 		}
 	}
 }

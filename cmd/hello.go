@@ -7,9 +7,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/hello"
 )
@@ -47,8 +47,7 @@ func runHello(c *cli.Context) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
-	logf := verboseLogger(stderr, c.Bool("verbose"))
-	opts := hello.HelloOptions{Tag: newTag()}
+	opts := hello.HelloOptions{Tag: session.NewTag()}
 
 	if c.Bool("ebpf") {
 		opts.Kprobe = mode != "tracepoint"
@@ -63,19 +62,16 @@ func runHello(c *cli.Context) error {
 		return err
 	}
 
-	sigCtx, stopSignals := signalContext(c.Context)
-	defer stopSignals()
-	traceDir, err := prepareTracing("gosnoop hello")
+	s, err := session.Start(c.Context, session.Config{
+		Command: "gosnoop hello", Stdout: c.App.Writer, Stderr: stderr,
+		Verbose: c.Bool("verbose"), Duration: d, TracePipe: true,
+	})
 	if err != nil {
 		return err
 	}
-	// trace_pipe has one reader: take it before compiling (see gosnoop open).
-	pipe, err := openTracePipe(traceDir)
-	if err != nil {
-		return err
-	}
-	defer pipe.Close()
-	var plan attachPlan
+	defer s.Close()
+	logf, traceDir, pipe := s.Logf, s.TraceDir, s.Pipe
+	plan := session.Plan{Fallback: true}
 	if mode != "tracepoint" {
 		ok, reason := kernel.Kprobes(traceDir)
 		if ok || mode == "kprobe" {
@@ -85,9 +81,9 @@ func runHello(c *cli.Context) error {
 					logf("no kprobe for %s: %v", sc, err)
 					continue
 				}
-				plan.kprobes = append(plan.kprobes, kprobeSpec{fn: fn, prog: hello.HelloKprobe})
+				plan.Kprobes = append(plan.Kprobes, session.Kprobe{Function: fn, Program: hello.HelloKprobe})
 			}
-			opts.Kprobe = len(plan.kprobes) > 0
+			opts.Kprobe = len(plan.Kprobes) > 0
 		} else {
 			logf("not using kprobes: %s", reason)
 		}
@@ -99,7 +95,7 @@ func runHello(c *cli.Context) error {
 		for _, sc := range hello.HelloSyscalls {
 			if tracefs.HasEvent(traceDir, "syscalls", "sys_enter_"+sc) {
 				opts.Tracepoints = append(opts.Tracepoints, sc)
-				plan.tracepoints = append(plan.tracepoints, "sys_enter_"+sc)
+				plan.Tracepoints = append(plan.Tracepoints, session.Tracepoint{Category: "syscalls", Event: "sys_enter_" + sc})
 			}
 		}
 	}
@@ -107,36 +103,28 @@ func runHello(c *cli.Context) error {
 		return fmt.Errorf("no way to trace clone(): kprobes unavailable and no clone tracepoints in %s/events/syscalls", traceDir)
 	}
 
-	compile := func() (*bcc.Module, error) {
-		src, err := hello.RenderHello(opts)
-		if err != nil {
-			return nil, err
-		}
-		return compileProgram(src, bcc.CompileOptions{}, stderr, logf)
-	}
-	m, err := compile()
+	src, err := hello.RenderHello(opts)
 	if err != nil {
 		return err
 	}
-	defer func() { m.Close() }()
-	withoutKprobes := func() (*bcc.Module, error) {
-		opts.Kprobe = false
-		return compile()
+	if err := s.Load(src); err != nil {
+		return err
 	}
-	if m, err = attachPlanned(m, plan, withoutKprobes, logf); err != nil {
-		return withVerifierLog(err, logf)
+	plan.WithoutKprobes = func() (string, error) {
+		opts.Kprobe = false
+		return hello.RenderHello(opts)
+	}
+	if err := s.Attach(plan); err != nil {
+		return err
 	}
 
-	ctx, stop := traceContext(sigCtx, d)
-	defer stop()
-	o := newRunOutput(sigCtx, c.App.Writer, stderr)
-	if ctx.Err() == nil {
-		fmt.Fprintf(o.out, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
-	}
-	printStartLine(ctx, o.errOut, "clone() calls", d)
+	o := s.Out
+	ctx := s.Begin("clone() calls", func() {
+		fmt.Fprintf(o.Out, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
+	})
 	var lines, bad uint64
-	lostTotal := func() uint64 { return pipe.Lost() + bad + o.dropped }
-	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "line") }
+	lostTotal := func() uint64 { return pipe.Lost() + bad + o.Dropped }
+	pipe.OnLost = func(_, _ uint64) { o.ReportLost(lostTotal(), "line") }
 	var buf []byte
 	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
 		l, ours, err := hello.ParseHelloLine(opts.Tag, raw)
@@ -145,8 +133,8 @@ func runHello(c *cli.Context) error {
 			return false, nil
 		case err != nil:
 			bad++
-			o.report("%v", err)
-		case !o.backlogged():
+			o.Report("%v", err)
+		case !o.Backlogged():
 			lines++
 			buf = append(strconv.AppendFloat(buf[:0], l.Timestamp, 'f', 6, 64), ' ')
 			for n := len(buf); n < 19; n++ {
@@ -155,11 +143,11 @@ func runHello(c *cli.Context) error {
 			buf = append(output.AppendEscapedLeft(buf, []byte(l.Task), 16), ' ')
 			buf = append(output.AppendLeft(buf, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
 			buf = append(append(buf, hello.HelloMessage...), '\n')
-			o.out.Write(buf)
-			o.out.Flush()
+			o.Out.Write(buf)
+			o.Out.Flush()
 		}
-		o.reportLost(lostTotal(), "line")
-		return false, o.out.Err()
+		o.ReportLost(lostTotal(), "line")
+		return false, o.Out.Err()
 	})
-	return o.finish(err, countSummary(lines, "line", lostTotal()))
+	return s.Finish(err, session.CountSummary(lines, "line", lostTotal()))
 }

@@ -6,9 +6,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
-	"github.com/gosnoop/gosnoop/internal/tracefs"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
 
@@ -126,9 +126,9 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
-	logf := verboseLogger(stderr, cfg.verbose)
+	logf := session.Logger(stderr, cfg.verbose)
 	if cfg.prog.Output == open.OutputTracePipe {
-		cfg.prog.Tag = newTag()
+		cfg.prog.Tag = session.NewTag()
 	}
 	chooseOpenOutput(&cfg, logf)
 
@@ -142,69 +142,59 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 
-	sigCtx, stopSignals := signalContext(c.Context)
-	defer stopSignals()
-	traceDir, err := prepareTracing("gosnoop open")
+	s, err := session.Start(c.Context, session.Config{
+		Command: "gosnoop open", Stdout: c.App.Writer, Stderr: stderr, Verbose: cfg.verbose,
+		Duration: cfg.duration, TracePipe: cfg.prog.Output == open.OutputTracePipe,
+	})
 	if err != nil {
 		return err
 	}
-	// trace_pipe has one reader: take it before compiling, so a busy one
-	// fails first and no printk line of ours reaches the other reader.
-	var pipe *tracefs.Pipe
-	if cfg.prog.Output == open.OutputTracePipe {
-		if pipe, err = openTracePipe(traceDir); err != nil {
-			return err
-		}
-		defer pipe.Close()
-	}
-	if err := planOpen(&cfg, traceDir, logf); err != nil {
+	defer s.Close()
+	if err := planOpen(&cfg, s.TraceDir, s.Logf); err != nil {
 		return err
 	}
-	m, err := compileOpen(cfg, stderr, logf)
+	p := newOpenPrinter(s.Out.Out, cfg)
+	var ev open.OpenEvent
+	var bad uint64
+	var readers []session.Reader
+	if s.Pipe == nil {
+		readers = append(readers, session.Reader{
+			Table: open.OpenEventsTable, Ring: cfg.prog.Output == open.OutputRingbuf, LostTable: open.OpenLostTable,
+			Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, open.OpenEventSize),
+			OnSample: func(b []byte) {
+				if open.DecodeOpenEvent(b, &ev) != nil {
+					bad++
+					return
+				}
+				p.print(&ev)
+			},
+		})
+	}
+	src, err := open.RenderOpen(cfg.prog)
 	if err != nil {
 		return err
 	}
-	defer func() { m.Close() }()
-
-	// The reader opens before anything attaches, so no event finds it missing.
-	o := newRunOutput(sigCtx, c.App.Writer, stderr)
-	p := newOpenPrinter(o.out, cfg)
-	var events *openEventReader
-	if pipe == nil {
-		if events, err = openOpenEvents(m, cfg, p); err != nil {
-			return err
-		}
-		defer func() { events.close() }()
+	if err := s.Load(src, readers...); err != nil {
+		return err
 	}
-	withoutKprobes := func() (*bcc.Module, error) {
+	plan := openAttachPlan(cfg.prog)
+	plan.WithoutKprobes = func() (string, error) {
 		cfg.prog.Kprobe = ""
-		m2, err := compileOpen(cfg, io.Discard, logf)
-		if err == nil && events != nil {
-			events.close()
-			events, err = openOpenEvents(m2, cfg, p)
-		}
-		return m2, err
+		return open.RenderOpen(cfg.prog)
 	}
-	if m, err = attachPlanned(m, openAttachPlan(cfg.prog), withoutKprobes, logf); err != nil {
-		return withVerifierLog(err, logf)
+	if err := s.Attach(plan); err != nil {
+		return err
 	}
 
-	ctx, stop := traceContext(sigCtx, cfg.duration)
-	defer stop()
-	if ctx.Err() == nil {
-		p.header()
-	}
-	printStartLine(ctx, o.errOut, "open() calls", cfg.duration)
-
+	ctx := s.Begin("open() calls", p.header)
 	var lost uint64
-	if events != nil {
-		err = events.run(ctx, o)
-		var lerr error
-		if lost, lerr = events.lost(); err == nil {
-			err = lerr
+	if s.Pipe == nil {
+		lost, err = s.Drain()
+		if bad > 0 {
+			s.Out.Report("%d %s too short to decode", bad, output.Plural(bad, "sample"))
 		}
 	} else {
-		lost, err = readOpenTracePipe(ctx, pipe, cfg, p, o)
+		lost, err = readOpenTracePipe(ctx, s.Pipe, cfg, p, s.Out)
 	}
-	return o.finish(err, countSummary(p.events, "event", lost))
+	return s.Finish(err, session.CountSummary(p.events, "event", lost))
 }

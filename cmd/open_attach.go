@@ -2,10 +2,9 @@ package cmd
 
 import (
 	"fmt"
-	"io"
 
-	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
@@ -74,26 +73,21 @@ func planOpenForDisplay(cfg *openConfig) {
 	}
 }
 
-func compileOpen(cfg openConfig, stderr io.Writer, logf func(string, ...any)) (*bcc.Module, error) {
-	src, err := open.RenderOpen(cfg.prog)
-	if err != nil {
-		return nil, err
-	}
-	return compileProgram(src, bcc.CompileOptions{}, stderr, logf)
-}
-
 // openAttachPlan lists the open program's probes: the kretprobe before the
-// kprobe, so an entry never waits in the map for a return that is not traced.
-func openAttachPlan(o open.OpenOptions) attachPlan {
-	var plan attachPlan
+// kprobe, so an entry never waits in the map for a return that is not
+// traced; the syscall tracepoints stand in for them where they do not attach.
+func openAttachPlan(o open.OpenOptions) session.Plan {
+	plan := session.Plan{Fallback: true}
 	if o.Kprobe != "" {
-		plan.kprobes = []kprobeSpec{
-			{fn: o.Kprobe, prog: open.OpenKprobeReturn, ret: true},
-			{fn: o.Kprobe, prog: open.OpenKprobeEntry},
+		plan.Kprobes = []session.Kprobe{
+			{Function: o.Kprobe, Program: open.OpenKprobeReturn, Return: true},
+			{Function: o.Kprobe, Program: open.OpenKprobeEntry},
 		}
 	}
 	for _, name := range o.Tracepoints.Names() {
-		plan.tracepoints = append(plan.tracepoints, "sys_enter_"+name, "sys_exit_"+name)
+		plan.Tracepoints = append(plan.Tracepoints,
+			session.Tracepoint{Category: "syscalls", Event: "sys_enter_" + name},
+			session.Tracepoint{Category: "syscalls", Event: "sys_exit_" + name})
 	}
 	return plan
 }

@@ -4,28 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
-	"time"
 
-	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
-
-// perfWakeup is how many samples wake the reader: per-sample wakeups slow the
-// traced workload many times over. The ring buffer program batches its
-// wakeups the same way.
-const perfWakeup = 128
-
-// perfWakeupFor bounds the wakeup batch to half of a buffer of pages holding
-// events of eventSize, so a small buffer is not lost waiting for a batch.
-func perfWakeupFor(pages, eventSize int) int {
-	return max(1, min(perfWakeup, pages*os.Getpagesize()/(eventSize+8)/2))
-}
 
 // chooseOpenOutput resolves --output auto: the ring buffer where the kernel
 // has one (one buffer for all CPUs, events in order), perf buffers otherwise.
@@ -46,89 +33,36 @@ func chooseOpenOutput(cfg *openConfig, logf func(string, ...any)) {
 			cpus *= 2
 		}
 		cfg.prog.RingPages = cfg.pages * cpus
-		cfg.prog.RingWakeup = perfWakeupFor(cfg.pages, open.OpenEventSize)
+		cfg.prog.RingWakeup = session.PerfWakeupFor(cfg.pages, open.OpenEventSize)
 	}
-}
-
-// openEventReader feeds the open program's perf or ring buffer events to a
-// printer.
-type openEventReader struct {
-	m          *bcc.Module
-	p          *openPrinter
-	poll       func(time.Duration)
-	kernelLost func() uint64 // drops the kernel reported to the reader; perf only
-	close      func()
-	badSamples uint64
-}
-
-func openOpenEvents(m *bcc.Module, cfg openConfig, p *openPrinter) (*openEventReader, error) {
-	er := &openEventReader{m: m, p: p, kernelLost: func() uint64 { return 0 }}
-	var ev open.OpenEvent
-	onSample := func(b []byte) {
-		if err := open.DecodeOpenEvent(b, &ev); err != nil {
-			er.badSamples++
-			return
-		}
-		p.print(&ev)
-	}
-	if cfg.prog.Output == open.OutputRingbuf {
-		r, err := m.OpenRing(open.OpenEventsTable, onSample)
-		if err != nil {
-			return nil, err
-		}
-		er.poll, er.close = r.Poll, r.Close
-		return er, nil
-	}
-	r, err := m.OpenPerf(open.OpenEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, open.OpenEventSize)}, onSample)
-	if err != nil {
-		return nil, err
-	}
-	er.poll, er.close, er.kernelLost = r.Poll, r.Close, r.Lost
-	return er, nil
-}
-
-// run polls until ctx ends, reporting drops as they are seen.
-func (er *openEventReader) run(ctx context.Context, o *runOutput) error {
-	err := o.pollLoop(ctx, er.poll, er.lost)
-	if er.badSamples > 0 {
-		o.report("%d %s too short to decode", er.badSamples, output.Plural(er.badSamples, "sample"))
-	}
-	return err
-}
-
-// lost counts drops: the program's own count is exact, while the kernel
-// tells a perf reader of a drop only once a later event fits.
-func (er *openEventReader) lost() (uint64, error) {
-	n, err := er.m.ReadCounter(open.OpenLostTable, 0)
-	return max(n, er.kernelLost()), err
 }
 
 // readOpenTracePipe decodes the trace-pipe variant's lines. Lines of ours
 // that do not decode are counted with the lost ones, and said as they come.
-func readOpenTracePipe(ctx context.Context, pipe *tracefs.Pipe, cfg openConfig, p *openPrinter, o *runOutput) (lost uint64, err error) {
+func readOpenTracePipe(ctx context.Context, pipe *tracefs.Pipe, cfg openConfig, p *openPrinter, o *session.Output) (lost uint64, err error) {
 	dec := open.NewOpenTraceDecoder(cfg.prog.Tag)
-	lostTotal := func() uint64 { return pipe.Lost() + dec.Bad() + o.dropped }
-	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "event") }
+	lostTotal := func() uint64 { return pipe.Lost() + dec.Bad() + o.Dropped }
+	pipe.OnLost = func(_, _ uint64) { o.ReportLost(lostTotal(), "event") }
 	var ev open.OpenEvent
 	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
 		switch res, err := dec.Feed(raw, &ev); res {
 		case open.TraceMore:
 			return true, nil
 		case open.TraceBad:
-			o.report("%v", err)
+			o.Report("%v", err)
 		case open.TraceEvent:
-			if !o.backlogged() {
+			if !o.Backlogged() {
 				p.print(&ev)
-				o.out.Flush()
+				o.Out.Flush()
 			}
 		default:
 			return false, nil
 		}
-		o.reportLost(lostTotal(), "event")
-		return false, o.out.Err()
+		o.ReportLost(lostTotal(), "event")
+		return false, o.Out.Err()
 	})
 	if ferr := dec.Finish(); ferr != nil {
-		o.report("%v", ferr)
+		o.Report("%v", ferr)
 	}
 	return lostTotal(), err
 }

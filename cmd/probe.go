@@ -8,10 +8,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/probe"
 )
@@ -125,8 +125,6 @@ func runProbe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stderr := c.App.ErrWriter
-	logf := verboseLogger(stderr, c.Bool("verbose"))
 	src, err := probe.RenderProbes(cfg.prog)
 	if err != nil {
 		return err
@@ -136,73 +134,56 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 
-	sigCtx, stopSignals := signalContext(c.Context)
-	defer stopSignals()
-	traceDir, err := prepareTracing("gosnoop probe")
-	if err != nil {
-		return err
-	}
-	if err := checkProbeTargets(cfg.prog.Specs, traceDir); err != nil {
-		return err
-	}
-	m, err := compileProgram(src, bcc.CompileOptions{}, stderr, logf)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-
-	ctx, stop := traceContext(sigCtx, duration) // stop also ends --max-events
-	defer stop()
-
-	o := newRunOutput(sigCtx, c.App.Writer, stderr)
-	p := newProbePrinter(o.out, cfg)
-	layouts := make([]probe.ProbeLayout, len(cfg.prog.Specs))
-	for i, s := range cfg.prog.Specs {
-		layouts[i] = s.Layout(cfg.prog.StringSize)
-	}
-	var ev probe.ProbeEvent
-	var bad uint64
-	r, err := m.OpenPerf(probe.ProbeEventsTable, bcc.PerfOptions{Pages: cfg.pages, Wakeup: perfWakeupFor(cfg.pages, maxLayoutSize(layouts))}, func(b []byte) {
-		if ctx.Err() != nil {
-			return
-		}
-		i, err := probe.ProbeIndex(b)
-		if err != nil || i >= len(layouts) || layouts[i].Decode(b, &ev) != nil {
-			bad++
-			return
-		}
-		if p.print(cfg.prog.Specs[i], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
-			stop()
-		}
+	s, err := session.Start(c.Context, session.Config{
+		Command: "gosnoop probe", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
+		Verbose: c.Bool("verbose"), Duration: duration,
 	})
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-
-	if err := attachProbes(m, cfg.prog, traceDir); err != nil {
-		return withVerifierLog(err, logf)
+	defer s.Close()
+	if err := checkProbeTargets(cfg.prog.Specs, s.TraceDir); err != nil {
+		return err
 	}
-	logf("attached %v", m.Attached())
-	if ctx.Err() == nil {
-		p.header()
+	p := newProbePrinter(s.Out.Out, cfg)
+	layouts := make([]probe.ProbeLayout, len(cfg.prog.Specs))
+	for i, spec := range cfg.prog.Specs {
+		layouts[i] = spec.Layout(cfg.prog.StringSize)
+	}
+	var ev probe.ProbeEvent
+	var bad uint64
+	stopped := false
+	events := session.Reader{
+		Table: probe.ProbeEventsTable, LostTable: probe.ProbeLostTable,
+		Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, maxLayoutSize(layouts)),
+		OnSample: func(b []byte) {
+			if stopped {
+				return
+			}
+			i, err := probe.ProbeIndex(b)
+			if err != nil || i >= len(layouts) || layouts[i].Decode(b, &ev) != nil {
+				bad++
+				return
+			}
+			if p.print(cfg.prog.Specs[i], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
+				stopped = true
+				s.Stop()
+			}
+		},
+	}
+	if err := s.Load(src, events); err != nil {
+		return err
+	}
+	if err := s.Attach(probePlan(cfg.prog, s.TraceDir)); err != nil {
+		return err
 	}
 	n := uint64(len(cfg.prog.Specs))
-	printStartLine(ctx, o.errOut, fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), duration)
-
-	lost := func() (uint64, error) {
-		n, err := m.ReadCounter(probe.ProbeLostTable, 0)
-		return max(n, r.Lost()), err
-	}
-	err = o.pollLoop(ctx, r.Poll, lost)
+	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), p.header)
+	lost, err := s.Drain()
 	if bad > 0 {
-		o.report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
+		s.Out.Report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
-	total, lerr := lost()
-	if err == nil {
-		err = lerr
-	}
-	return o.finish(err, countSummary(p.events, "event", total))
+	return s.Finish(err, session.CountSummary(p.events, "event", lost))
 }
 
 // specsAndTrailingFlags returns the specs and applies the options that
@@ -274,39 +255,34 @@ func checkProbeTargets(specs []*probe.ProbeSpec, traceDir string) error {
 	return nil
 }
 
-// attachProbes attaches every probe: each tracepoint once, however many
-// specs share it (their bodies run in one program), and each kprobe spec's
-// own function. A kprobe that cannot attach says the kernel's reason and,
-// for a syscall, the tracepoint that sees the same.
-func attachProbes(m *bcc.Module, o probe.ProbeOptions, traceDir string) error {
+// probePlan attaches each tracepoint once, however many specs share it
+// (their bodies run in one program), and each kprobe spec's own function. A
+// kprobe that cannot attach says the kernel's reason and, for a syscall,
+// the tracepoint that sees the same.
+func probePlan(o probe.ProbeOptions, traceDir string) session.Plan {
+	var plan session.Plan
 	for _, tp := range o.Tracepoints() {
-		if err := m.AttachTracepoint(tp[0], tp[1]); err != nil {
-			return err
-		}
+		plan.Tracepoints = append(plan.Tracepoints, session.Tracepoint{Category: tp[0], Event: tp[1]})
 	}
-	for i, s := range o.Specs {
-		if s.Kind == probe.Tracepoint {
+	specOf := map[string]*probe.ProbeSpec{}
+	for i, spec := range o.Specs {
+		if spec.Kind == probe.Tracepoint {
 			continue
 		}
-		prog := probe.ProbeFunction(i)
-		var err error
-		if s.Kind == probe.Kretprobe {
-			err = m.AttachKretprobe(s.Function, prog)
-		} else {
-			err = m.AttachKprobe(s.Function, prog)
-		}
-		if err == nil {
-			continue
-		}
+		k := session.Kprobe{Function: spec.Function, Program: probe.ProbeFunction(i), Return: spec.Kind == probe.Kretprobe}
+		plan.Kprobes = append(plan.Kprobes, k)
+		specOf[k.Program] = spec
+	}
+	plan.KprobeError = func(k session.Kprobe, err error) error {
 		if ok, reason := kernel.Kprobes(traceDir); !ok {
 			err = fmt.Errorf("%w; kprobes are unavailable here: %s", err, reason)
 		}
-		if tp := s.SuggestTracepoint(); tp != "" {
+		if tp := specOf[k.Program].SuggestTracepoint(); tp != "" {
 			err = fmt.Errorf("%w; try %s instead", err, tp)
 		}
 		return err
 	}
-	return nil
+	return plan
 }
 
 // probePrinter writes probe events as columns or JSON lines. Comms and

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
@@ -40,7 +42,7 @@ func runTracePipe(c *cli.Context) error {
 		return err
 	}
 	grep, asJSON := c.String("grep"), c.Bool("json")
-	sigCtx, stopSignals := signalContext(c.Context)
+	sigCtx, stopSignals := session.SignalContext(c.Context)
 	defer stopSignals()
 	dir, err := tracefs.Dir()
 	if errors.Is(err, os.ErrPermission) {
@@ -49,7 +51,7 @@ func runTracePipe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pipe, err := openTracePipe(dir)
+	pipe, err := session.OpenTracePipe(dir)
 	if errors.Is(err, os.ErrPermission) {
 		return fmt.Errorf("%w (trace_pipe is readable by root only; try: sudo gosnoop trace-pipe)", err)
 	}
@@ -60,40 +62,43 @@ func runTracePipe(c *cli.Context) error {
 	if grep != "" {
 		pipe.Keep = func(raw string) bool { return strings.Contains(raw, grep) }
 	}
-	ctx, stop := traceContext(sigCtx, d)
+	ctx, stop := context.WithCancel(sigCtx)
+	if d > 0 {
+		ctx, stop = context.WithTimeout(sigCtx, d)
+	}
 	defer stop()
 
-	o := newRunOutput(sigCtx, c.App.Writer, c.App.ErrWriter)
+	o := session.NewOutput(sigCtx, c.App.Writer, c.App.ErrWriter)
 	if !asJSON {
-		fmt.Fprintf(o.out, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
+		fmt.Fprintf(o.Out, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
 	}
-	fmt.Fprintf(o.errOut, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
-	o.errOut.Flush()
-	lostTotal := func() uint64 { return pipe.Lost() + o.dropped }
-	pipe.OnLost = func(_, _ uint64) { o.reportLost(lostTotal(), "line") }
+	fmt.Fprintf(o.ErrOut, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
+	o.ErrOut.Flush()
+	lostTotal := func() uint64 { return pipe.Lost() + o.Dropped }
+	pipe.OnLost = func(_, _ uint64) { o.ReportLost(lostTotal(), "line") }
 	var lines uint64
 	var buf []byte
 	err = pipe.Read(ctx, func(l tracefs.Line) error {
 		if grep != "" && !strings.Contains(l.Message, grep) {
 			return nil
 		}
-		if !o.backlogged() {
+		if !o.Backlogged() {
 			lines++
 			if asJSON {
 				buf = appendTraceLineJSON(buf[:0], l)
 			} else {
 				buf = appendTraceLineRow(buf[:0], l)
 			}
-			o.out.Write(buf)
-			o.out.Flush()
+			o.Out.Write(buf)
+			o.Out.Flush()
 		}
-		o.reportLost(lostTotal(), "line")
-		return o.out.Err()
+		o.ReportLost(lostTotal(), "line")
+		return o.Out.Err()
 	})
 	if bad := pipe.Bad(); bad > 0 {
-		o.report("%d %s could not be parsed", bad, output.Plural(bad, "line"))
+		o.Report("%d %s could not be parsed", bad, output.Plural(bad, "line"))
 	}
-	return o.finish(err, countSummary(lines, "line", lostTotal()))
+	return o.Finish(err, session.CountSummary(lines, "line", lostTotal()))
 }
 
 // appendTraceLineRow writes the table row; the task and the message are

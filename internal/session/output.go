@@ -1,4 +1,4 @@
-package cmd
+package session
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/gosnoop/gosnoop/internal/output"
 )
 
-// pollInterval bounds how long an event may wait in a half-filled batch
+// PollInterval bounds how long an event may wait in a half-filled batch
 // or in the output queue.
-const pollInterval = 20 * time.Millisecond
+const PollInterval = 20 * time.Millisecond
 
 // lostCheckInterval is how often the readers look for new drops to report.
 const lostCheckInterval = 100 * time.Millisecond
@@ -26,38 +26,38 @@ const (
 	stderrGrace = 200 * time.Millisecond
 )
 
-// runOutput is where a tracing run prints once it has started: events to
+// Output is where a tracing run prints once it has started: events to
 // stdout, reports to stderr, both through writers that never block the
 // tracing loop.
-type runOutput struct {
-	out, errOut *output.Writer
+type Output struct {
+	Out, ErrOut *output.Writer
 	sig         context.Context // ends on a signal: then stop waiting for slow readers
-	dropped     uint64          // trace_pipe lines of ours not printed: stdout was backlogged
+	Dropped     uint64          // trace_pipe lines of ours not printed: stdout was backlogged
 	reported    uint64          // drops reported so far
 	reportedAt  time.Time
 }
 
-func newRunOutput(sig context.Context, stdout, stderr io.Writer) *runOutput {
-	return &runOutput{out: output.NewWriter(stdout, maxPendingOutput), errOut: output.NewWriter(stderr, 64<<10), sig: sig}
+func NewOutput(sig context.Context, stdout, stderr io.Writer) *Output {
+	return &Output{Out: output.NewWriter(stdout, maxPendingOutput), ErrOut: output.NewWriter(stderr, 64<<10), sig: sig}
 }
 
 // report prints one line on stderr without waiting for it.
-func (o *runOutput) report(format string, args ...any) {
-	fmt.Fprintf(o.errOut, "gosnoop: "+format+"\n", args...)
-	o.errOut.Flush()
+func (o *Output) Report(format string, args ...any) {
+	fmt.Fprintf(o.ErrOut, "gosnoop: "+format+"\n", args...)
+	o.ErrOut.Flush()
 }
 
 // reportLost reports drops beyond those reported already, at most once per
 // lostCheckInterval; the summary has the final count.
-func (o *runOutput) reportLost(total uint64, what string) {
+func (o *Output) ReportLost(total uint64, what string) {
 	if total <= o.reported || time.Since(o.reportedAt) < lostCheckInterval {
 		return
 	}
 	hint := "try a larger --buffer-pages"
-	if o.out.Backlogged() {
+	if o.Out.Backlogged() {
 		hint = "the reader of stdout is not keeping up"
 	}
-	o.report("lost %d %s (total %d); %s", total-o.reported, output.Plural(total-o.reported, what), total, hint)
+	o.Report("lost %d %s (total %d); %s", total-o.reported, output.Plural(total-o.reported, what), total, hint)
 	o.reported, o.reportedAt = total, time.Now()
 }
 
@@ -66,11 +66,11 @@ func (o *runOutput) reportLost(total uint64, what string) {
 // back-pressure: waiting for stdout would only let the kernel overwrite
 // lines, and those losses show only once reading resumes. Dropped here,
 // each is counted, and reported as it happens.
-func (o *runOutput) backlogged() bool {
-	if !o.out.Backlogged() {
+func (o *Output) Backlogged() bool {
+	if !o.Out.Backlogged() {
 		return false
 	}
-	o.dropped++
+	o.Dropped++
 	return true
 }
 
@@ -83,16 +83,16 @@ const maxPendingOutput = 1 << 20
 // over and reporting drops as they are seen. While stdout is backlogged it
 // stops polling: the kernel's buffer fills and the program counts what it
 // drops, and the loop stays free to see ctx end.
-func (o *runOutput) pollLoop(ctx context.Context, poll func(time.Duration), lost func() (uint64, error)) error {
+func (o *Output) pollLoop(ctx context.Context, poll func(time.Duration), lost func() (uint64, error)) error {
 	var checked time.Time
 	for ctx.Err() == nil {
-		if o.out.Backlogged() {
-			o.out.WaitRoom(ctx.Done(), pollInterval)
+		if o.Out.Backlogged() {
+			o.Out.WaitRoom(ctx.Done(), PollInterval)
 		} else {
-			poll(pollInterval)
-			o.out.Flush()
+			poll(PollInterval)
+			o.Out.Flush()
 		}
-		if err := o.out.Err(); err != nil {
+		if err := o.Out.Err(); err != nil {
 			return err
 		}
 		if time.Since(checked) < lostCheckInterval {
@@ -103,7 +103,7 @@ func (o *runOutput) pollLoop(ctx context.Context, poll func(time.Duration), lost
 		if err != nil {
 			return err
 		}
-		o.reportLost(n, "event")
+		o.ReportLost(n, "event")
 	}
 	return nil
 }
@@ -111,8 +111,8 @@ func (o *runOutput) pollLoop(ctx context.Context, poll func(time.Duration), lost
 // finish writes out what is queued and prints the summary line. After a
 // signal it waits for stdout and stderr only briefly. A reader of stdout
 // that went away (EPIPE) ends the run normally.
-func (o *runOutput) finish(runErr error, summary string) error {
-	outErr := o.out.Close(o.sig.Done(), stdoutGrace)
+func (o *Output) Finish(runErr error, summary string) error {
+	outErr := o.Out.Close(o.sig.Done(), stdoutGrace)
 	if errors.Is(outErr, output.ErrStalled) {
 		summary += fmt.Sprintf(" (%v)", outErr)
 		outErr = nil
@@ -123,12 +123,12 @@ func (o *runOutput) finish(runErr error, summary string) error {
 	if errors.Is(runErr, syscall.EPIPE) {
 		runErr = nil
 	}
-	o.report("%s", summary)
-	o.errOut.Close(o.sig.Done(), stderrGrace)
+	o.Report("%s", summary)
+	o.ErrOut.Close(o.sig.Done(), stderrGrace)
 	return runErr
 }
 
-// countSummary is the final line: "12 events, 0 lost".
-func countSummary(n uint64, what string, lost uint64) string {
+// CountSummary is the final line: "12 events, 0 lost".
+func CountSummary(n uint64, what string, lost uint64) string {
 	return fmt.Sprintf("%d %s, %d lost", n, output.Plural(n, what), lost)
 }

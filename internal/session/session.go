@@ -1,0 +1,412 @@
+// Package session runs what every tracing command shares, in one order and
+// with one teardown: signals, privileges and tracefs, trace_pipe when the
+// program prints there, the compile, the event readers, attaching with the
+// kprobe-to-tracepoint fallback, the drain loop with its drop reports, and
+// the summary. A command parses its flags, renders its program, and hands
+// both to a Session.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/caps"
+	"github.com/gosnoop/gosnoop/internal/kheaders"
+	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+)
+
+// Config says what a run needs before anything is compiled.
+type Config struct {
+	Command        string // "gosnoop open": the privileges message names it
+	Stdout, Stderr io.Writer
+	Verbose        bool
+	Duration       time.Duration // 0: until a signal
+	// TracePipe: the program prints to trace_pipe, which has one reader on
+	// the whole system; it is taken before compiling, so a busy one fails
+	// first and no line of ours reaches the other reader.
+	TracePipe bool
+}
+
+// Session is one tracing run. Start it, Load a program, Attach it, Begin,
+// read until the context Begin returns ends, Finish; Close undoes it all.
+type Session struct {
+	cfg      Config
+	Logf     func(format string, args ...any) // -v lines on stderr
+	TraceDir string
+	Pipe     *tracefs.Pipe // with Config.TracePipe
+	Out      *Output       // where the run prints once it traces
+
+	sig, trace         context.Context
+	stopSig, stopTrace context.CancelFunc
+	m                  *bcc.Module
+	readerSpecs        []Reader
+	readers            []*reader
+	minimalSaid        bool
+}
+
+// Start catches the signals that end a run, then checks the privileges and
+// tracefs (mounting it if needed) and, with cfg.TracePipe, opens trace_pipe.
+// A signal from then on ends the run through Close rather than killing the
+// process, even during the compile.
+func Start(ctx context.Context, cfg Config) (*Session, error) {
+	s := &Session{cfg: cfg, Logf: Logger(cfg.Stderr, cfg.Verbose)}
+	s.sig, s.stopSig = SignalContext(ctx)
+	if err := caps.Check(cfg.Command); err != nil {
+		s.Close()
+		return nil, err
+	}
+	var err error
+	if s.TraceDir, err = tracefs.Dir(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if cfg.TracePipe {
+		if s.Pipe, err = OpenTracePipe(s.TraceDir); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.Out = NewOutput(s.sig, cfg.Stdout, cfg.Stderr)
+	return s, nil
+}
+
+// Close detaches the programs and frees everything, readers first.
+func (s *Session) Close() {
+	s.closeReaders()
+	s.m.Close()
+	s.m = nil
+	if s.Pipe != nil {
+		s.Pipe.Close()
+	}
+	if s.stopTrace != nil {
+		s.stopTrace()
+	}
+	s.stopSig()
+}
+
+// Reader is a BPF_PERF_OUTPUT or BPF_RINGBUF_OUTPUT table to read.
+type Reader struct {
+	Table string
+	Ring  bool
+	// LostTable is the program's own count of events the buffer had no
+	// room for (a BPF_ARRAY, index 0): exact, where perf tells the reader
+	// only once a later event fits and a ring buffer tells nothing.
+	LostTable string
+	Pages     int // perf: pages per CPU, a power of two
+	Wakeup    int // perf: samples per wakeup
+	// OnSample gets each sample on the polling goroutine, as a slice valid
+	// only during the call.
+	OnSample func([]byte)
+}
+
+type reader struct {
+	spec  Reader
+	poll  func(time.Duration)
+	close func()
+	lost  func() uint64 // what the kernel told a perf reader
+}
+
+// Module is the loaded program, for its tables.
+func (s *Session) Module() *bcc.Module { return s.m }
+
+// Load compiles src and opens its readers, before anything attaches, so no
+// event finds them missing. Attach's fallback loads again.
+func (s *Session) Load(src string, readers ...Reader) error {
+	s.closeReaders()
+	s.m.Close()
+	s.readerSpecs = readers
+	var err error
+	if s.m, err = s.compile(src); err != nil {
+		return err
+	}
+	for _, spec := range readers {
+		r := &reader{spec: spec, lost: func() uint64 { return 0 }}
+		if spec.Ring {
+			rr, err := s.m.OpenRing(spec.Table, spec.OnSample)
+			if err != nil {
+				return err
+			}
+			r.poll, r.close = rr.Poll, rr.Close
+		} else {
+			pr, err := s.m.OpenPerf(spec.Table, bcc.PerfOptions{Pages: spec.Pages, Wakeup: spec.Wakeup}, spec.OnSample)
+			if err != nil {
+				return err
+			}
+			r.poll, r.close, r.lost = pr.Poll, pr.Close, pr.Lost
+		}
+		s.readers = append(s.readers, r)
+	}
+	return nil
+}
+
+func (s *Session) closeReaders() {
+	for _, r := range s.readers {
+		r.close()
+	}
+	s.readers = nil
+}
+
+// compile compiles src, saying which headers and how long it took.
+func (s *Session) compile(src string) (*bcc.Module, error) {
+	start := time.Now()
+	m, err := bcc.Compile(src, bcc.CompileOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if m.Headers.Note != "" {
+		s.Logf("%s", m.Headers.Note)
+	}
+	if m.Headers.Kind != kheaders.Minimal {
+		s.Logf("kernel headers: %s (%s)", m.Headers.Dir, m.Headers.Kind)
+	} else if !s.minimalSaid {
+		fmt.Fprintf(s.cfg.Stderr, "gosnoop: no kernel headers for %s; using gosnoop's minimal header tree (for real ones: %s)\n",
+			kheaders.Release(), kheaders.InstallHint())
+		s.minimalSaid = true
+	}
+	s.Logf("compiled in %v", time.Since(start).Round(time.Millisecond))
+	if m.Warnings != "" {
+		s.Logf("libbcc said while compiling:\n%s", m.Warnings)
+	}
+	return m, nil
+}
+
+// Kprobe is one kprobe or kretprobe of a program.
+type Kprobe struct {
+	Function, Program string
+	Return            bool
+}
+
+// Tracepoint is one tracepoint a program attaches to.
+type Tracepoint struct{ Category, Event string }
+
+// Plan is what a program attaches.
+type Plan struct {
+	Kprobes     []Kprobe
+	Tracepoints []Tracepoint
+	// Fallback: the tracepoints stand in for the kprobes and attach only
+	// when a kprobe does not; otherwise both attach.
+	Fallback bool
+	// WithoutKprobes renders the program without its kprobes, for the
+	// fallback after some kprobes attached and a later one failed, so no
+	// half-attached set is left behind.
+	WithoutKprobes func() (string, error)
+	// KprobeError, when set, explains a kprobe that did not attach and
+	// had no fallback.
+	KprobeError func(Kprobe, error) error
+}
+
+// Attach attaches the plan. A refusal by the verifier is one line; -v
+// prints its log.
+func (s *Session) Attach(p Plan) error {
+	err := s.attach(p)
+	var verr *bcc.VerifierError
+	if errors.As(err, &verr) {
+		s.Logf("verifier log for %s:\n%s", verr.Program, verr.Log)
+	}
+	if err == nil {
+		s.Logf("attached %v", s.m.Attached())
+	}
+	return err
+}
+
+func (s *Session) attach(p Plan) error {
+	k, err := s.attachKprobes(p.Kprobes)
+	switch {
+	case err == nil && p.Fallback && len(p.Kprobes) > 0:
+		return nil // the tracepoints were only the fallback
+	case err == nil:
+		return s.attachTracepoints(p.Tracepoints)
+	case !p.Fallback || len(p.Tracepoints) == 0:
+		if p.KprobeError != nil {
+			err = p.KprobeError(k, err)
+		}
+		return err
+	}
+	s.Logf("falling back to tracepoints: %v", err)
+	if len(s.m.Attached()) > 0 {
+		src, err := p.WithoutKprobes()
+		if err != nil {
+			return err
+		}
+		if err := s.Load(src, s.readerSpecs...); err != nil {
+			return err
+		}
+	}
+	return s.attachTracepoints(p.Tracepoints)
+}
+
+// attachKprobes attaches kprobes in order; on failure it returns the one
+// that failed.
+func (s *Session) attachKprobes(kprobes []Kprobe) (Kprobe, error) {
+	for _, k := range kprobes {
+		var err error
+		if k.Return {
+			err = s.m.AttachKretprobe(k.Function, k.Program)
+		} else {
+			err = s.m.AttachKprobe(k.Function, k.Program)
+		}
+		if err != nil {
+			return k, err
+		}
+	}
+	return Kprobe{}, nil
+}
+
+func (s *Session) attachTracepoints(tps []Tracepoint) error {
+	for _, tp := range tps {
+		if err := s.m.AttachTracepoint(tp.Category, tp.Event); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Begin starts tracing: unless a signal already ended the run (during the
+// compile), it has header write the column header on stdout and prints
+// bcc's start line, "Tracing WHAT... Hit Ctrl-C to end.", on stderr. It
+// returns the context that ends the tracing: a signal, the duration
+// (counted from now), or Stop.
+func (s *Session) Begin(what string, header func()) context.Context {
+	if s.cfg.Duration > 0 {
+		s.trace, s.stopTrace = context.WithTimeout(s.sig, s.cfg.Duration)
+	} else {
+		s.trace, s.stopTrace = context.WithCancel(s.sig)
+	}
+	if s.trace.Err() != nil {
+		return s.trace
+	}
+	if header != nil {
+		header()
+	}
+	if s.cfg.Duration > 0 {
+		fmt.Fprintf(s.Out.ErrOut, "Tracing %s for %s... Hit Ctrl-C to end.\n", what, s.cfg.Duration)
+	} else {
+		fmt.Fprintf(s.Out.ErrOut, "Tracing %s... Hit Ctrl-C to end.\n", what)
+	}
+	s.Out.ErrOut.Flush()
+	return s.trace
+}
+
+// Stop ends the tracing early (e.g. after --max-events).
+func (s *Session) Stop() { s.stopTrace() }
+
+// Drain reads the readers until the tracing ends, reporting drops as they
+// are seen, and returns the events lost.
+func (s *Session) Drain() (lost uint64, err error) {
+	poll := func(d time.Duration) {
+		for i, r := range s.readers {
+			if i > 0 {
+				d = 0
+			}
+			r.poll(d)
+		}
+	}
+	err = s.Out.pollLoop(s.trace, poll, s.lost)
+	lost, lerr := s.lost()
+	if err == nil {
+		err = lerr
+	}
+	return lost, err
+}
+
+// lost adds up every reader's drops: the program's exact count, or what the
+// kernel told a perf reader if that is more.
+func (s *Session) lost() (uint64, error) {
+	var total uint64
+	for _, r := range s.readers {
+		var n uint64
+		if r.spec.LostTable != "" {
+			var err error
+			if n, err = s.m.ReadCounter(r.spec.LostTable, 0); err != nil {
+				return total, err
+			}
+		}
+		total += max(n, r.lost())
+	}
+	return total, nil
+}
+
+// Finish writes out what is queued and prints the summary line.
+func (s *Session) Finish(err error, summary string) error {
+	return s.Out.Finish(err, summary)
+}
+
+// Logger prints "gosnoop: ..." lines to w when on. What it prints can quote
+// libbcc or the kernel quoting headers and programs, so each line is
+// escaped like an error message.
+func Logger(w io.Writer, on bool) func(string, ...any) {
+	return func(format string, args ...any) {
+		if on {
+			io.WriteString(w, EscapeLines("gosnoop: "+fmt.Sprintf(format, args...)))
+		}
+	}
+}
+
+// EscapeLines escapes each line of a message for the terminal, keeping the
+// line breaks, and ends it with one.
+func EscapeLines(msg string) string {
+	var b []byte
+	for i, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = output.AppendMessage(b, []byte(line))
+	}
+	return string(append(b, '\n'))
+}
+
+// SignalContext ends on SIGINT, SIGTERM or SIGHUP (a closed terminal), and
+// on SIGPIPE, so a reader that goes away (`| head`) ends the run through the
+// same path instead of killing the process.
+func SignalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+}
+
+// OpenTracePipe opens trace_pipe, saying who holds it when it is busy.
+func OpenTracePipe(traceDir string) (*tracefs.Pipe, error) {
+	pipe, err := tracefs.OpenPipe(traceDir)
+	var busy *tracefs.BusyError
+	if !errors.As(err, &busy) {
+		return pipe, err
+	}
+	who := "another process"
+	if len(busy.Holders) > 0 {
+		var names []string
+		for _, h := range busy.Holders {
+			names = append(names, fmt.Sprintf("pid %d (%s)", h.PID, output.EscapedString(h.Comm)))
+		}
+		who = strings.Join(names, ", ")
+	}
+	return nil, fmt.Errorf("%s is busy: %s is reading it, and the kernel allows one reader at a time; stop that reader first", busy.Path, who)
+}
+
+// NewTag returns the random marker that tells a run's trace_pipe lines from
+// every other writer's, another gosnoop's included.
+func NewTag() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// Only another gosnoop started in the same nanosecond could collide.
+		return strconv.FormatInt(time.Now().UnixNano()&0xffffffff, 16)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// PerfWakeupFor bounds a wakeup batch to half of a perf buffer of pages
+// holding events of eventSize, so a small buffer is not lost waiting for a
+// batch; per-sample wakeups slow the traced workload many times over.
+func PerfWakeupFor(pages, eventSize int) int {
+	const perfWakeup = 128
+	return max(1, min(perfWakeup, pages*os.Getpagesize()/(eventSize+8)/2))
+}
