@@ -14,6 +14,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/doctor"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 var doctorCommand = &cli.Command{
@@ -98,8 +99,8 @@ func libbccCheck() doctor.Check {
 	return doctor.LibBCCCheck(l)
 }
 
-// openAttachCheck asks planOpen, the decision gosnoop open makes, how
-// `gosnoop open --attach auto` would attach; planOpen only reads.
+// openAttachCheck asks open.Plan, the decision gosnoop open makes, how
+// `gosnoop open --attach auto` would attach; the planner only reads.
 // The kprobes line has said why when there are none; only other reasons for
 // not using them are repeated here.
 func openAttachCheck(traceDir string, traceErr error, kprobesOK bool) (string, doctor.Check) {
@@ -113,17 +114,17 @@ func openAttachCheck(traceDir string, traceErr error, kprobesOK bool) (string, d
 		return doctor.AttachUnknown, doctor.Note(name, "unknown: "+traceErr.Error())
 	}
 	var why []string
-	cfg := openConfig{attach: "auto"}
-	err := planOpen(&cfg, traceDir, func(format string, args ...any) {
+	var o open.Options
+	err := open.Plan(&o, open.AttachAuto, open.Live{Dir: traceDir}, func(format string, args ...any) {
 		why = append(why, fmt.Sprintf(format, args...))
 	})
 	if err != nil {
 		return doctor.AttachNone, doctor.Fail(name, err.Error(),
 			"use a kernel with CONFIG_KPROBES=y or CONFIG_FTRACE_SYSCALLS=y")
 	}
-	tps := strings.Join(cfg.prog.Tracepoints.Names(), ", ")
-	if cfg.prog.Kprobe != "" {
-		found := "kprobe on " + cfg.prog.Kprobe
+	tps := strings.Join(o.Tracepoints.Names(), ", ")
+	if o.Kprobe != "" {
+		found := "kprobe on " + o.Kprobe
 		if tps != "" {
 			found += ", falling back to the tracepoints of " + tps
 		}

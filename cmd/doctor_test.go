@@ -93,7 +93,7 @@ func TestDoctorAsRoot(t *testing.T) {
 	}
 
 	wantAttach := doctor.AttachTracepoint
-	if _, err := kernel.FirstFunction(open.OpenKprobeFunctions); err == nil && kprobesOK {
+	if _, err := kernel.FirstFunction(open.KprobeFunctions); err == nil && kprobesOK {
 		wantAttach = doctor.AttachKprobe
 	}
 	if r.Attach != wantAttach || !checks["open attach"].OK {
@@ -231,7 +231,7 @@ func fakeTracefs(t *testing.T, events ...string) string {
 func TestOpenAttachCheck(t *testing.T) {
 	dir := fakeTracefs(t, "sys_enter_openat", "sys_exit_openat")
 	kprobesOK, _ := kernel.Kprobes(dir) // the real PMU still counts
-	_, ferr := kernel.FirstFunction(open.OpenKprobeFunctions)
+	_, ferr := kernel.FirstFunction(open.KprobeFunctions)
 	attach, c := openAttachCheck(dir, nil, kprobesOK)
 	switch {
 	case kprobesOK && ferr == nil:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/session"
@@ -71,7 +72,7 @@ func runHello(c *cli.Context) error {
 	}
 	defer s.Close()
 	logf, traceDir, pipe := s.Logf, s.TraceDir, s.Pipe
-	plan := session.Plan{Fallback: true}
+	plan := attach.Plan{Fallback: true}
 	if mode != "tracepoint" {
 		ok, reason := kernel.Kprobes(traceDir)
 		if ok || mode == "kprobe" {
@@ -81,7 +82,7 @@ func runHello(c *cli.Context) error {
 					logf("no kprobe for %s: %v", sc, err)
 					continue
 				}
-				plan.Kprobes = append(plan.Kprobes, session.Kprobe{Function: fn, Program: hello.HelloKprobe})
+				plan.Kprobes = append(plan.Kprobes, attach.Kprobe{Function: fn, Program: hello.HelloKprobe})
 			}
 			opts.Kprobe = len(plan.Kprobes) > 0
 		} else {
@@ -95,7 +96,7 @@ func runHello(c *cli.Context) error {
 		for _, sc := range hello.HelloSyscalls {
 			if tracefs.HasEvent(traceDir, "syscalls", "sys_enter_"+sc) {
 				opts.Tracepoints = append(opts.Tracepoints, sc)
-				plan.Tracepoints = append(plan.Tracepoints, session.Tracepoint{Category: "syscalls", Event: "sys_enter_" + sc})
+				plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: "syscalls", Event: "sys_enter_" + sc})
 			}
 		}
 	}

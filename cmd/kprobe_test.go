@@ -63,7 +63,7 @@ func needKprobes(t *testing.T) (traceDir, fn string) {
 	if ok, reason := kernel.Kprobes(traceDir); !ok {
 		skipUnlessRequired(t, "needs kprobes (CONFIG_KPROBES): %s", reason)
 	}
-	fn, err = kernel.FirstFunction(open.OpenKprobeFunctions)
+	fn, err = kernel.FirstFunction(open.KprobeFunctions)
 	if err != nil {
 		skipUnlessRequired(t, "needs a kprobe target: %v", err)
 	}

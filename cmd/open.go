@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"io"
+	"os"
+	"runtime"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -9,6 +11,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
 
@@ -56,18 +59,13 @@ var openCommand = &cli.Command{
 
 // openConfig is the validated command line of gosnoop open.
 type openConfig struct {
-	prog      open.OpenOptions
-	attach    string
-	name      string
-	timestamp bool
-	printUID  bool
-	extended  bool
-	json      bool
-	ebpf      bool
-	verbose   bool
-	duration  time.Duration
-	pages     int
-	tidColumn bool
+	prog     open.Options
+	print    open.PrintOptions
+	attach   open.AttachMode
+	ebpf     bool
+	verbose  bool
+	duration time.Duration
+	pages    int
 }
 
 // Largest pid the kernel can hand out (PID_MAX_LIMIT on 64-bit).
@@ -75,20 +73,21 @@ const maxPID = 4194304
 
 func parseOpenFlags(c *cli.Context) (openConfig, error) {
 	cfg := openConfig{
-		prog: open.OpenOptions{
+		prog: open.Options{
 			UID:        render.AnyUID,
 			FailedOnly: c.Bool("failed"),
 			Output:     open.Output(c.String("output")),
 		},
-		attach:    c.String("attach"),
-		name:      c.String("name"),
-		timestamp: c.Bool("timestamp"),
-		printUID:  c.Bool("print-uid"),
-		extended:  c.Bool("extended-fields"),
-		json:      c.Bool("json"),
-		ebpf:      c.Bool("ebpf"),
-		verbose:   c.Bool("verbose"),
-		tidColumn: c.IsSet("tid"),
+		print: open.PrintOptions{
+			Name:      c.String("name"),
+			Timestamp: c.Bool("timestamp"),
+			PrintUID:  c.Bool("print-uid"),
+			Extended:  c.Bool("extended-fields"),
+			JSON:      c.Bool("json"),
+			TIDColumn: c.IsSet("tid"),
+		},
+		ebpf:    c.Bool("ebpf"),
+		verbose: c.Bool("verbose"),
 	}
 	if c.NArg() > 0 {
 		return cfg, usageErrorf("open takes no arguments, got %q (see gosnoop open --help)", c.Args().First())
@@ -98,14 +97,14 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 		return cfg, err
 	}
 	cfg.prog.PID, cfg.prog.TID, cfg.prog.UID = ids.pid, ids.tid, ids.uid
-	if cfg.attach, err = parseAttachMode(cfg.attach); err != nil {
+	if cfg.attach, err = parseAttachMode(c.String("attach")); err != nil {
 		return cfg, err
 	}
 	switch cfg.prog.Output {
-	case "auto", open.OutputPerf, open.OutputRingbuf:
+	case open.OutputAuto, open.OutputPerf, open.OutputRingbuf:
 	case open.OutputTracePipe:
 		// bpf_trace_printk carries three values: pid and result, comm, path.
-		if cfg.printUID || cfg.extended {
+		if cfg.print.PrintUID || cfg.print.Extended {
 			return cfg, usageErrorf("--print-uid and --extended-fields need --output perf or ringbuf (trace_pipe lines carry only pid, result, comm and path)")
 		}
 	default:
@@ -130,11 +129,19 @@ func runOpen(c *cli.Context) error {
 	if cfg.prog.Output == open.OutputTracePipe {
 		cfg.prog.Tag = session.NewTag()
 	}
-	chooseOpenOutput(&cfg, logf)
+	open.ChooseOutput(&cfg.prog, cfg.pages, runtime.NumCPU(), session.PerfWakeupFor(cfg.pages, open.EventSize), logf)
 
 	if cfg.ebpf {
-		planOpenForDisplay(&cfg)
-		src, err := open.RenderOpen(cfg.prog)
+		// The planner a real run uses; without root it assumes what it
+		// cannot read.
+		var k open.Kernel = open.Assumed{}
+		if dir, err := tracefs.Dir(); err == nil && os.Geteuid() == 0 {
+			k = open.Live{Dir: dir}
+		}
+		if err := open.Plan(&cfg.prog, cfg.attach, k, func(string, ...any) {}); err != nil {
+			return err
+		}
+		src, err := open.Render(cfg.prog)
 		if err != nil {
 			return err
 		}
@@ -150,43 +157,38 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	if err := planOpen(&cfg, s.TraceDir, s.Logf); err != nil {
+	if err := open.Plan(&cfg.prog, cfg.attach, open.Live{Dir: s.TraceDir}, s.Logf); err != nil {
 		return err
 	}
-	p := newOpenPrinter(s.Out.Out, cfg)
-	var ev open.OpenEvent
+	p := open.NewPrinter(s.Out.Out, cfg.print)
+	var ev open.Event
 	var bad uint64
 	var readers []session.Reader
 	if s.Pipe == nil {
 		readers = append(readers, session.Reader{
-			Table: open.OpenEventsTable, Ring: cfg.prog.Output == open.OutputRingbuf, LostTable: open.OpenLostTable,
-			Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, open.OpenEventSize),
+			Table: open.EventsTable, Ring: cfg.prog.Output == open.OutputRingbuf, LostTable: open.LostTable,
+			Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, open.EventSize),
 			OnSample: func(b []byte) {
-				if open.DecodeOpenEvent(b, &ev) != nil {
+				if open.DecodeEvent(b, &ev) != nil {
 					bad++
 					return
 				}
-				p.print(&ev)
+				p.Print(&ev)
 			},
 		})
 	}
-	src, err := open.RenderOpen(cfg.prog)
+	src, err := open.Render(cfg.prog)
 	if err != nil {
 		return err
 	}
 	if err := s.Load(src, readers...); err != nil {
 		return err
 	}
-	plan := openAttachPlan(cfg.prog)
-	plan.WithoutKprobes = func() (string, error) {
-		cfg.prog.Kprobe = ""
-		return open.RenderOpen(cfg.prog)
-	}
-	if err := s.Attach(plan); err != nil {
+	if err := s.Attach(open.AttachPlan(cfg.prog)); err != nil {
 		return err
 	}
 
-	ctx := s.Begin("open() calls", p.header)
+	s.Begin("open() calls", p.Header)
 	var lost uint64
 	if s.Pipe == nil {
 		lost, err = s.Drain()
@@ -194,7 +196,21 @@ func runOpen(c *cli.Context) error {
 			s.Out.Report("%d %s too short to decode", bad, output.Plural(bad, "sample"))
 		}
 	} else {
-		lost, err = readOpenTracePipe(ctx, s.Pipe, cfg, p, s.Out)
+		dec := open.NewTraceDecoder(cfg.prog.Tag)
+		lost, err = s.DrainTracePipe("event", func(raw string) (session.LineKind, error) {
+			switch res, err := dec.Feed(raw, &ev); res {
+			case open.TraceMore:
+				return session.LineMore, nil
+			case open.TraceBad:
+				return session.LineBad, err
+			case open.TraceEvent:
+				return session.LineEvent, nil
+			}
+			return session.LineOther, nil
+		}, func() { p.Print(&ev) })
+		if ferr := dec.Finish(); ferr != nil {
+			s.Out.Report("%v", ferr)
+		}
 	}
-	return s.Finish(err, session.CountSummary(p.events, "event", lost))
+	return s.Finish(err, session.CountSummary(p.Events(), "event", lost))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
@@ -259,21 +260,21 @@ func checkProbeTargets(specs []*probe.ProbeSpec, traceDir string) error {
 // (their bodies run in one program), and each kprobe spec's own function. A
 // kprobe that cannot attach says the kernel's reason and, for a syscall,
 // the tracepoint that sees the same.
-func probePlan(o probe.ProbeOptions, traceDir string) session.Plan {
-	var plan session.Plan
+func probePlan(o probe.ProbeOptions, traceDir string) attach.Plan {
+	var plan attach.Plan
 	for _, tp := range o.Tracepoints() {
-		plan.Tracepoints = append(plan.Tracepoints, session.Tracepoint{Category: tp[0], Event: tp[1]})
+		plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: tp[0], Event: tp[1]})
 	}
 	specOf := map[string]*probe.ProbeSpec{}
 	for i, spec := range o.Specs {
 		if spec.Kind == probe.Tracepoint {
 			continue
 		}
-		k := session.Kprobe{Function: spec.Function, Program: probe.ProbeFunction(i), Return: spec.Kind == probe.Kretprobe}
+		k := attach.Kprobe{Function: spec.Function, Program: probe.ProbeFunction(i), Return: spec.Kind == probe.Kretprobe}
 		plan.Kprobes = append(plan.Kprobes, k)
 		specOf[k.Program] = spec
 	}
-	plan.KprobeError = func(k session.Kprobe, err error) error {
+	plan.KprobeError = func(k attach.Kprobe, err error) error {
 		if ok, reason := kernel.Kprobes(traceDir); !ok {
 			err = fmt.Errorf("%w; kprobes are unavailable here: %s", err, reason)
 		}
@@ -348,7 +349,7 @@ func (p *probePrinter) print(spec *probe.ProbeSpec, ev *probe.ProbeEvent) bool {
 		b = append(b, "]}\n"...)
 	} else {
 		if p.cfg.timestamp {
-			b = append(output.AppendLeft(b, appendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
+			b = append(output.AppendLeft(b, output.AppendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
 		}
 		b = fmt.Appendf(b, "%-7d %-7d ", ev.Header.PID, ev.Header.TID)
 		b = append(output.AppendEscapedLeft(b, comm, 16), ' ')

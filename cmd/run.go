@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/render"
+	"github.com/gosnoop/gosnoop/programs/open"
 )
 
 // The flags the tracing commands share, parsed and checked before anything
@@ -84,10 +85,10 @@ func optionalDuration(c *cli.Context) (time.Duration, error) {
 }
 
 // parseAttachMode checks an --attach value.
-func parseAttachMode(s string) (string, error) {
-	switch s {
-	case "auto", "kprobe", "tracepoint":
-		return s, nil
+func parseAttachMode(s string) (open.AttachMode, error) {
+	switch m := open.AttachMode(s); m {
+	case open.AttachAuto, open.AttachKprobe, open.AttachTracepoint:
+		return m, nil
 	}
 	return "", usageErrorf("--attach must be auto, kprobe or tracepoint, not %q", s)
 }

@@ -26,7 +26,7 @@ func kernelHasKprobes() bool {
 
 func TestKprobeOpenProgramLoads(t *testing.T) {
 	requireRoot(t)
-	src, err := open.RenderOpen(open.OpenOptions{
+	src, err := open.Render(open.Options{
 		UID:    render.AnyUID,
 		Kprobe: "do_sys_openat2",
 		Output: open.OutputPerf,
@@ -40,16 +40,16 @@ func TestKprobeOpenProgramLoads(t *testing.T) {
 	}
 	defer m.Close()
 
-	for _, prog := range []string{open.OpenKprobeEntry, open.OpenKprobeReturn} {
+	for _, prog := range []string{open.KprobeEntry, open.KprobeReturn} {
 		if err := m.LoadKprobe(prog); err != nil {
 			t.Errorf("verifier rejected %s: %v", prog, err)
 		}
 	}
-	if _, err := m.TableFD(open.OpenEventsTable); err != nil {
-		t.Errorf("TableFD(%s): %v", open.OpenEventsTable, err)
+	if _, err := m.TableFD(open.EventsTable); err != nil {
+		t.Errorf("TableFD(%s): %v", open.EventsTable, err)
 	}
 
-	err = m.AttachKprobe("do_sys_openat2", open.OpenKprobeEntry)
+	err = m.AttachKprobe("do_sys_openat2", open.KprobeEntry)
 	if err != nil && strings.Contains(err.Error(), "\n") {
 		t.Errorf("attach error spans several lines: %q", err)
 	}

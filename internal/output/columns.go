@@ -1,6 +1,9 @@
 package output
 
-import "unicode/utf8"
+import (
+	"strconv"
+	"unicode/utf8"
+)
 
 // AppendLeft appends field left-justified in width columns, counting
 // characters rather than bytes so UTF-8 names line up.
@@ -55,4 +58,11 @@ func Clip(s string) string {
 		return s
 	}
 	return s[:max] + "..."
+}
+
+// AppendSeconds writes ns - first as seconds, for a TIME(s) column. The
+// difference is signed: an event that began before the first one printed
+// is earlier than it.
+func AppendSeconds(b []byte, ns, first uint64) []byte {
+	return strconv.AppendFloat(b, float64(int64(ns-first))/1e9, 'f', 9, 64)
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
@@ -182,34 +183,9 @@ func (s *Session) compile(src string) (*bcc.Module, error) {
 	return m, nil
 }
 
-// Kprobe is one kprobe or kretprobe of a program.
-type Kprobe struct {
-	Function, Program string
-	Return            bool
-}
-
-// Tracepoint is one tracepoint a program attaches to.
-type Tracepoint struct{ Category, Event string }
-
-// Plan is what a program attaches.
-type Plan struct {
-	Kprobes     []Kprobe
-	Tracepoints []Tracepoint
-	// Fallback: the tracepoints stand in for the kprobes and attach only
-	// when a kprobe does not; otherwise both attach.
-	Fallback bool
-	// WithoutKprobes renders the program without its kprobes, for the
-	// fallback after some kprobes attached and a later one failed, so no
-	// half-attached set is left behind.
-	WithoutKprobes func() (string, error)
-	// KprobeError, when set, explains a kprobe that did not attach and
-	// had no fallback.
-	KprobeError func(Kprobe, error) error
-}
-
 // Attach attaches the plan. A refusal by the verifier is one line; -v
 // prints its log.
-func (s *Session) Attach(p Plan) error {
+func (s *Session) Attach(p attach.Plan) error {
 	err := s.attach(p)
 	var verr *bcc.VerifierError
 	if errors.As(err, &verr) {
@@ -221,7 +197,7 @@ func (s *Session) Attach(p Plan) error {
 	return err
 }
 
-func (s *Session) attach(p Plan) error {
+func (s *Session) attach(p attach.Plan) error {
 	k, err := s.attachKprobes(p.Kprobes)
 	switch {
 	case err == nil && p.Fallback && len(p.Kprobes) > 0:
@@ -249,7 +225,7 @@ func (s *Session) attach(p Plan) error {
 
 // attachKprobes attaches kprobes in order; on failure it returns the one
 // that failed.
-func (s *Session) attachKprobes(kprobes []Kprobe) (Kprobe, error) {
+func (s *Session) attachKprobes(kprobes []attach.Kprobe) (attach.Kprobe, error) {
 	for _, k := range kprobes {
 		var err error
 		if k.Return {
@@ -261,10 +237,10 @@ func (s *Session) attachKprobes(kprobes []Kprobe) (Kprobe, error) {
 			return k, err
 		}
 	}
-	return Kprobe{}, nil
+	return attach.Kprobe{}, nil
 }
 
-func (s *Session) attachTracepoints(tps []Tracepoint) error {
+func (s *Session) attachTracepoints(tps []attach.Tracepoint) error {
 	for _, tp := range tps {
 		if err := s.m.AttachTracepoint(tp.Category, tp.Event); err != nil {
 			return err
@@ -409,4 +385,44 @@ func NewTag() string {
 func PerfWakeupFor(pages, eventSize int) int {
 	const perfWakeup = 128
 	return max(1, min(perfWakeup, pages*os.Getpagesize()/(eventSize+8)/2))
+}
+
+// LineKind is what a program's decoder made of one physical trace_pipe line.
+type LineKind int
+
+const (
+	LineOther LineKind = iota // another writer's line
+	LineMore                  // ours, continued on the next line: pass that one as is
+	LineEvent                 // ours and complete: print it
+	LineBad                   // ours but malformed: counted as lost, and said
+)
+
+// DrainTracePipe reads trace_pipe until the tracing ends. decode sorts each
+// line; print is called for each event while stdout keeps up. Lines of ours
+// that do not decode, lines the kernel dropped, and events dropped while
+// stdout was backlogged are all counted as lost, and reported as they are
+// seen. It returns the events lost.
+func (s *Session) DrainTracePipe(what string, decode func(raw string) (LineKind, error), print func()) (lost uint64, err error) {
+	var bad uint64
+	lostTotal := func() uint64 { return s.Pipe.Lost() + bad + s.Out.Dropped }
+	s.Pipe.OnLost = func(_, _ uint64) { s.Out.ReportLost(lostTotal(), what) }
+	err = s.Pipe.ReadRaw(s.trace, func(raw string) (bool, error) {
+		switch kind, err := decode(raw); kind {
+		case LineMore:
+			return true, nil
+		case LineBad:
+			bad++
+			s.Out.Report("%v", err)
+		case LineEvent:
+			if !s.Out.Backlogged() {
+				print()
+				s.Out.Out.Flush()
+			}
+		default:
+			return false, nil
+		}
+		s.Out.ReportLost(lostTotal(), what)
+		return false, s.Out.Out.Err()
+	})
+	return lostTotal(), err
 }

@@ -19,6 +19,7 @@ var openTemplate = render.Parse("open.c.tmpl", openSource)
 type Output string
 
 const (
+	OutputAuto      Output = "auto"       // ringbuf where the kernel has it, else perf: ChooseOutput resolves it
 	OutputPerf      Output = "perf"       // BPF_PERF_OUTPUT, decoded from the C struct
 	OutputRingbuf   Output = "ringbuf"    // BPF_RINGBUF_OUTPUT (kernel 5.8+), decoded from the C struct
 	OutputTracePipe Output = "trace-pipe" // bpf_trace_printk lines read from trace_pipe
@@ -28,23 +29,23 @@ const (
 const AnyUID = render.AnyUID
 
 // Kernel functions the open program can probe, newest first.
-var OpenKprobeFunctions = []string{"do_sys_openat2", "do_sys_open"}
+var KprobeFunctions = []string{"do_sys_openat2", "do_sys_open"}
 
 // Names of the open program's BPF functions, for loading and attaching.
 const (
-	OpenKprobeEntry  = "open_kprobe_entry"
-	OpenKprobeReturn = "open_kprobe_return"
-	OpenEventsTable  = "open_events"
-	OpenLostTable    = "open_lost" // BPF_ARRAY: [0] counts events perf had no room for
+	KprobeEntry  = "open_kprobe_entry"
+	KprobeReturn = "open_kprobe_return"
+	EventsTable  = "open_events"
+	LostTable    = "open_lost" // BPF_ARRAY: [0] counts events perf had no room for
 )
 
 // OpenSyscalls says which syscalls tracepoint pairs (sys_enter_X/sys_exit_X) to render.
-type OpenSyscalls struct {
+type Syscalls struct {
 	Open, Openat, Openat2 bool
 }
 
 // Names returns the syscall names that are set, in a fixed order.
-func (s OpenSyscalls) Names() []string {
+func (s Syscalls) Names() []string {
 	var names []string
 	for _, n := range []struct {
 		on   bool
@@ -58,14 +59,14 @@ func (s OpenSyscalls) Names() []string {
 }
 
 // OpenOptions fills open.c.tmpl. Every field renders to code or to nothing.
-type OpenOptions struct {
+type Options struct {
 	PID        uint32 // tgid to trace; 0 traces all
 	TID        uint32 // thread to trace; 0 traces all
 	UID        int64  // uid to trace; AnyUID traces all
 	FailedOnly bool   // only calls that returned an error
 
-	Kprobe      string       // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
-	Tracepoints OpenSyscalls // syscall tracepoints to render
+	Kprobe      string   // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
+	Tracepoints Syscalls // syscall tracepoints to render
 
 	Output     Output
 	RingPages  int    // ringbuf output: size of the one buffer in pages, a power of two
@@ -74,12 +75,12 @@ type OpenOptions struct {
 }
 
 // Validate checks what Render would otherwise paste into C.
-func (o OpenOptions) Validate() error {
+func (o Options) Validate() error {
 	if o.UID < AnyUID || o.UID > 0xfffffffe {
 		return fmt.Errorf("uid %d out of range", o.UID)
 	}
-	if o.Kprobe != "" && !slices.Contains(OpenKprobeFunctions, o.Kprobe) {
-		return fmt.Errorf("kprobe function %q is not one of %s", o.Kprobe, strings.Join(OpenKprobeFunctions, ", "))
+	if o.Kprobe != "" && !slices.Contains(KprobeFunctions, o.Kprobe) {
+		return fmt.Errorf("kprobe function %q is not one of %s", o.Kprobe, strings.Join(KprobeFunctions, ", "))
 	}
 	if o.Kprobe == "" && len(o.Tracepoints.Names()) == 0 {
 		return fmt.Errorf("nothing to attach: no kprobe function and no tracepoints")
@@ -104,7 +105,7 @@ func (o OpenOptions) Validate() error {
 }
 
 // RenderOpen returns the C text of the open program for o.
-func RenderOpen(o OpenOptions) (string, error) {
+func Render(o Options) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", err
 	}
@@ -115,12 +116,12 @@ func RenderOpen(o OpenOptions) (string, error) {
 // and the C compiler checks it there. Samples are shorter: OpenHeaderSize
 // bytes, then the path up to and including its NUL.
 const (
-	OpenEventSize  = 312
-	OpenHeaderSize = 56
+	EventSize  = 312
+	HeaderSize = 56
 )
 
 // OpenEvent mirrors struct open_event in open.c.tmpl.
-type OpenEvent struct {
+type Event struct {
 	TsNs          uint64
 	PID           uint32
 	TID           uint32
@@ -135,9 +136,9 @@ type OpenEvent struct {
 }
 
 // DecodeOpenEvent fills ev from a raw sample without reflection or allocation.
-func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
-	if len(b) < OpenHeaderSize {
-		return fmt.Errorf("open event: %d bytes, want at least %d", len(b), OpenHeaderSize)
+func DecodeEvent(b []byte, ev *Event) error {
+	if len(b) < HeaderSize {
+		return fmt.Errorf("open event: %d bytes, want at least %d", len(b), HeaderSize)
 	}
 	le := binary.LittleEndian
 	ev.TsNs = le.Uint64(b[0:])
@@ -148,22 +149,22 @@ func DecodeOpenEvent(b []byte, ev *OpenEvent) error {
 	ev.Flags = int32(le.Uint32(b[24:]))
 	ev.Mode = le.Uint32(b[28:])
 	ev.PathTruncated = b[32]
-	copy(ev.Comm[:], b[40:OpenHeaderSize])
-	n := copy(ev.Path[:], b[OpenHeaderSize:min(len(b), OpenEventSize)])
+	copy(ev.Comm[:], b[40:HeaderSize])
+	n := copy(ev.Path[:], b[HeaderSize:min(len(b), EventSize)])
 	clear(ev.Path[n:])
 	return nil
 }
 
 // CommString and PathString return the NUL-terminated strings.
-func (ev *OpenEvent) CommString() string { return render.CString(ev.Comm[:]) }
-func (ev *OpenEvent) PathString() string { return render.CString(ev.Path[:]) }
+func (ev *Event) CommString() string { return render.CString(ev.Comm[:]) }
+func (ev *Event) PathString() string { return render.CString(ev.Path[:]) }
 
 // Truncated reports whether the path was longer than the 255 bytes Path
 // holds, so that PathString is only its start.
-func (ev *OpenEvent) Truncated() bool { return ev.PathTruncated != 0 }
+func (ev *Event) Truncated() bool { return ev.PathTruncated != 0 }
 
 // FD returns the file descriptor, or -1 when the call failed.
-func (ev *OpenEvent) FD() int32 {
+func (ev *Event) FD() int32 {
 	if ev.Ret < 0 {
 		return -1
 	}
@@ -171,7 +172,7 @@ func (ev *OpenEvent) FD() int32 {
 }
 
 // Errno returns the error number, or 0 when the call succeeded.
-func (ev *OpenEvent) Errno() int32 {
+func (ev *Event) Errno() int32 {
 	if ev.Ret < 0 {
 		return -ev.Ret
 	}

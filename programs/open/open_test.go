@@ -14,30 +14,30 @@ import (
 	"github.com/gosnoop/gosnoop/internal/golden"
 )
 
-func defaultOpenOptions() OpenOptions {
-	return OpenOptions{
+func defaultOpenOptions() Options {
+	return Options{
 		UID:         AnyUID,
 		Kprobe:      "do_sys_openat2",
-		Tracepoints: OpenSyscalls{Open: true, Openat: true, Openat2: true},
+		Tracepoints: Syscalls{Open: true, Openat: true, Openat2: true},
 		Output:      OutputPerf,
 	}
 }
 
 func TestRenderOpen(t *testing.T) {
-	cases := map[string]func(o *OpenOptions){
-		"default":     func(o *OpenOptions) {},
-		"pid":         func(o *OpenOptions) { o.PID = 1234 },
-		"tid":         func(o *OpenOptions) { o.TID = 4321 },
-		"uid":         func(o *OpenOptions) { o.UID = 1000 },
-		"uid-root":    func(o *OpenOptions) { o.UID = 0 },
-		"failed":      func(o *OpenOptions) { o.FailedOnly = true },
-		"kprobe-only": func(o *OpenOptions) { o.Tracepoints = OpenSyscalls{} },
-		"do_sys_open": func(o *OpenOptions) { o.Kprobe = "do_sys_open"; o.Tracepoints = OpenSyscalls{} },
-		"tracepoints": func(o *OpenOptions) { o.Kprobe = "" },
-		"openat-only": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{Openat: true} },
-		"trace-pipe":  func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = "5eed" },
-		"ringbuf":     func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 128; o.RingWakeup = 64 },
-		"all-together": func(o *OpenOptions) {
+	cases := map[string]func(o *Options){
+		"default":     func(o *Options) {},
+		"pid":         func(o *Options) { o.PID = 1234 },
+		"tid":         func(o *Options) { o.TID = 4321 },
+		"uid":         func(o *Options) { o.UID = 1000 },
+		"uid-root":    func(o *Options) { o.UID = 0 },
+		"failed":      func(o *Options) { o.FailedOnly = true },
+		"kprobe-only": func(o *Options) { o.Tracepoints = Syscalls{} },
+		"do_sys_open": func(o *Options) { o.Kprobe = "do_sys_open"; o.Tracepoints = Syscalls{} },
+		"tracepoints": func(o *Options) { o.Kprobe = "" },
+		"openat-only": func(o *Options) { o.Kprobe = ""; o.Tracepoints = Syscalls{Openat: true} },
+		"trace-pipe":  func(o *Options) { o.Output = OutputTracePipe; o.Tag = "5eed" },
+		"ringbuf":     func(o *Options) { o.Output = OutputRingbuf; o.RingPages = 128; o.RingWakeup = 64 },
+		"all-together": func(o *Options) {
 			o.PID, o.TID, o.UID, o.FailedOnly = 1234, 4321, 1000, true
 			o.Output, o.Tag = OutputTracePipe, "5eed"
 		},
@@ -46,7 +46,7 @@ func TestRenderOpen(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := defaultOpenOptions()
 			change(&o)
-			src, err := RenderOpen(o)
+			src, err := Render(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,22 +56,22 @@ func TestRenderOpen(t *testing.T) {
 }
 
 func TestRenderOpenRejects(t *testing.T) {
-	cases := map[string]func(o *OpenOptions){
-		"uid below -1":     func(o *OpenOptions) { o.UID = -2 },
-		"uid too large":    func(o *OpenOptions) { o.UID = 1 << 32 },
-		"unknown function": func(o *OpenOptions) { o.Kprobe = "vfs_open); evil(" },
-		"nothing attached": func(o *OpenOptions) { o.Kprobe = ""; o.Tracepoints = OpenSyscalls{} },
-		"ring pages":       func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 96; o.RingWakeup = 64 },
-		"ring wakeup":      func(o *OpenOptions) { o.Output = OutputRingbuf; o.RingPages = 64 },
-		"unknown output":   func(o *OpenOptions) { o.Output = "pipe" },
-		"tag not hex":      func(o *OpenOptions) { o.Output = OutputTracePipe; o.Tag = `x" %s` },
-		"tag empty":        func(o *OpenOptions) { o.Output = OutputTracePipe },
+	cases := map[string]func(o *Options){
+		"uid below -1":     func(o *Options) { o.UID = -2 },
+		"uid too large":    func(o *Options) { o.UID = 1 << 32 },
+		"unknown function": func(o *Options) { o.Kprobe = "vfs_open); evil(" },
+		"nothing attached": func(o *Options) { o.Kprobe = ""; o.Tracepoints = Syscalls{} },
+		"ring pages":       func(o *Options) { o.Output = OutputRingbuf; o.RingPages = 96; o.RingWakeup = 64 },
+		"ring wakeup":      func(o *Options) { o.Output = OutputRingbuf; o.RingPages = 64 },
+		"unknown output":   func(o *Options) { o.Output = "pipe" },
+		"tag not hex":      func(o *Options) { o.Output = OutputTracePipe; o.Tag = `x" %s` },
+		"tag empty":        func(o *Options) { o.Output = OutputTracePipe },
 	}
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {
 			o := defaultOpenOptions()
 			change(&o)
-			if src, err := RenderOpen(o); err == nil {
+			if src, err := Render(o); err == nil {
 				t.Fatalf("rendered without error:\n%s", src)
 			}
 		})
@@ -86,13 +86,13 @@ func TestOpenEventSize(t *testing.T) {
 		t.Fatal("open.c.tmpl does not define OPEN_EVENT_SIZE")
 	}
 	cSize, _ := strconv.Atoi(m[1])
-	if cSize != OpenEventSize {
-		t.Errorf("C size %d, OpenEventSize %d", cSize, OpenEventSize)
+	if cSize != EventSize {
+		t.Errorf("C size %d, OpenEventSize %d", cSize, EventSize)
 	}
-	if s := int(unsafe.Sizeof(OpenEvent{})); s != cSize {
+	if s := int(unsafe.Sizeof(Event{})); s != cSize {
 		t.Errorf("unsafe.Sizeof(OpenEvent{}) = %d, C size %d", s, cSize)
 	}
-	if s := binary.Size(OpenEvent{}); s != cSize {
+	if s := binary.Size(Event{}); s != cSize {
 		t.Errorf("binary.Size(OpenEvent{}) = %d, C size %d", s, cSize)
 	}
 	h := regexp.MustCompile(`#define OPEN_HEADER_SIZE (\d+)`).FindStringSubmatch(openSource)
@@ -100,8 +100,8 @@ func TestOpenEventSize(t *testing.T) {
 		t.Fatal("open.c.tmpl does not define OPEN_HEADER_SIZE")
 	}
 	cHeader, _ := strconv.Atoi(h[1])
-	if off := int(unsafe.Offsetof(OpenEvent{}.Path)); cHeader != OpenHeaderSize || off != cHeader {
-		t.Errorf("C header %d, OpenHeaderSize %d, offset of Path %d", cHeader, OpenHeaderSize, off)
+	if off := int(unsafe.Offsetof(Event{}.Path)); cHeader != HeaderSize || off != cHeader {
+		t.Errorf("C header %d, OpenHeaderSize %d, offset of Path %d", cHeader, HeaderSize, off)
 	}
 }
 
@@ -156,7 +156,7 @@ func parseCStruct(t *testing.T, src, name string) (fields []cField, size int) {
 // the same size and name (ts_ns is TsNs, _pad a blank field).
 func TestOpenEventLayout(t *testing.T) {
 	fields, size := parseCStruct(t, openSource, "open_event")
-	typ := reflect.TypeOf(OpenEvent{})
+	typ := reflect.TypeOf(Event{})
 	if typ.NumField() != len(fields) || int(typ.Size()) != size {
 		t.Fatalf("C struct: %d members, %d bytes; OpenEvent: %d fields, %d bytes", len(fields), size, typ.NumField(), typ.Size())
 	}
@@ -174,27 +174,27 @@ func TestOpenEventLayout(t *testing.T) {
 }
 
 func TestDecodeOpenEventTruncated(t *testing.T) {
-	sample := append(make([]byte, OpenHeaderSize), "/long\x00"...)
-	var ev OpenEvent
-	if err := DecodeOpenEvent(sample, &ev); err != nil || ev.Truncated() {
+	sample := append(make([]byte, HeaderSize), "/long\x00"...)
+	var ev Event
+	if err := DecodeEvent(sample, &ev); err != nil || ev.Truncated() {
 		t.Fatalf("err %v, truncated %v; want a whole path", err, ev.Truncated())
 	}
 	sample[unsafe.Offsetof(ev.PathTruncated)] = 1
-	if err := DecodeOpenEvent(sample, &ev); err != nil || !ev.Truncated() || ev.PathString() != "/long" {
+	if err := DecodeEvent(sample, &ev); err != nil || !ev.Truncated() || ev.PathString() != "/long" {
 		t.Errorf("err %v, truncated %v, path %q; want a truncated /long", err, ev.Truncated(), ev.PathString())
 	}
 }
 
 func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	buf := make([]byte, OpenEventSize+4) // perf pads raw samples
+	buf := make([]byte, EventSize+4) // perf pads raw samples
 	for i := 0; i < 1000; i++ {
 		rng.Read(buf)
-		var want, got OpenEvent
+		var want, got Event
 		if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &want); err != nil {
 			t.Fatal(err)
 		}
-		if err := DecodeOpenEvent(buf, &got); err != nil {
+		if err := DecodeEvent(buf, &got); err != nil {
 			t.Fatal(err)
 		}
 		if got != want {
@@ -204,16 +204,16 @@ func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
 }
 
 func TestDecodeOpenEventShort(t *testing.T) {
-	var ev OpenEvent
-	if err := DecodeOpenEvent(make([]byte, OpenHeaderSize-1), &ev); err == nil {
+	var ev Event
+	if err := DecodeEvent(make([]byte, HeaderSize-1), &ev); err == nil {
 		t.Fatal("sample shorter than the header decoded without error")
 	}
 	// Samples end after the path's NUL; what an earlier, longer path left
 	// behind must not show through.
 	copy(ev.Path[:], "/a/much/longer/path/from/before")
-	sample := append(make([]byte, OpenHeaderSize), "/etc\x00"...)
+	sample := append(make([]byte, HeaderSize), "/etc\x00"...)
 	sample[8] = 42
-	if err := DecodeOpenEvent(sample, &ev); err != nil {
+	if err := DecodeEvent(sample, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.PID != 42 || ev.PathString() != "/etc" || ev.Path[10] != 0 {
@@ -222,7 +222,7 @@ func TestDecodeOpenEventShort(t *testing.T) {
 }
 
 func TestOpenEventAccessors(t *testing.T) {
-	ev := OpenEvent{Ret: -2}
+	ev := Event{Ret: -2}
 	copy(ev.Comm[:], "cat\x00junk")
 	copy(ev.Path[:], "/etc/passwd")
 	if ev.CommString() != "cat" || ev.PathString() != "/etc/passwd" {
@@ -238,21 +238,21 @@ func TestOpenEventAccessors(t *testing.T) {
 }
 
 func TestDecodeOpenEventAllocatesNothing(t *testing.T) {
-	buf := make([]byte, OpenEventSize)
-	var ev OpenEvent
-	if n := testing.AllocsPerRun(100, func() { DecodeOpenEvent(buf, &ev) }); n != 0 {
+	buf := make([]byte, EventSize)
+	var ev Event
+	if n := testing.AllocsPerRun(100, func() { DecodeEvent(buf, &ev) }); n != 0 {
 		t.Errorf("DecodeOpenEvent allocates %.1f times per event", n)
 	}
 }
 
 func BenchmarkDecodeOpenEvent(b *testing.B) {
-	buf := make([]byte, OpenEventSize+4)
+	buf := make([]byte, EventSize+4)
 	rand.New(rand.NewSource(1)).Read(buf)
-	var ev OpenEvent
+	var ev Event
 	b.ReportAllocs()
-	b.SetBytes(OpenEventSize)
+	b.SetBytes(EventSize)
 	for i := 0; i < b.N; i++ {
-		if err := DecodeOpenEvent(buf, &ev); err != nil {
+		if err := DecodeEvent(buf, &ev); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -260,11 +260,11 @@ func BenchmarkDecodeOpenEvent(b *testing.B) {
 
 // BenchmarkBinaryReadOpenEvent is the reflection-based peer of the decoder.
 func BenchmarkBinaryReadOpenEvent(b *testing.B) {
-	buf := make([]byte, OpenEventSize+4)
+	buf := make([]byte, EventSize+4)
 	rand.New(rand.NewSource(1)).Read(buf)
-	var ev OpenEvent
+	var ev Event
 	b.ReportAllocs()
-	b.SetBytes(OpenEventSize)
+	b.SetBytes(EventSize)
 	for i := 0; i < b.N; i++ {
 		if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &ev); err != nil {
 			b.Fatal(err)

@@ -19,9 +19,9 @@ import (
 // the comm cannot break hex, and the path comes last with its length known,
 // so no byte the traced process chose can move a field boundary.
 const (
-	openMetaLen     = 2*len(OpenEvent{}.Comm) + 4
+	openMetaLen     = 2*len(Event{}.Comm) + 4
 	openTraceEvent  = "bpf_trace_printk"
-	openMaxPathText = len(OpenEvent{}.Path) - 1 // the rest is the NUL
+	openMaxPathText = len(Event{}.Path) - 1 // the rest is the NUL
 )
 
 // TraceResult says what OpenTraceDecoder.Feed made of a line.
@@ -40,10 +40,10 @@ const (
 // always printed whole, with nothing in between); Feed joins them until the
 // path has the length the program stated. Use one decoder per pipe, from
 // one goroutine.
-type OpenTraceDecoder struct {
+type TraceDecoder struct {
 	tag     string
 	pending bool // the entry in ev and path continues on the next line
-	ev      OpenEvent
+	ev      Event
 	want    int // path length the program stated
 	path    []byte
 	bad     uint64
@@ -51,14 +51,14 @@ type OpenTraceDecoder struct {
 
 // NewOpenTraceDecoder returns a decoder for the lines printed by the open
 // program rendered with Tag tag.
-func NewOpenTraceDecoder(tag string) *OpenTraceDecoder {
-	return &OpenTraceDecoder{tag: tag, path: make([]byte, 0, openMaxPathText)}
+func NewTraceDecoder(tag string) *TraceDecoder {
+	return &TraceDecoder{tag: tag, path: make([]byte, 0, openMaxPathText)}
 }
 
 // Feed takes one physical line of trace_pipe without its '\n'. On
 // TraceEvent it fills *ev: PID, TID, TsNs, Ret, Comm, Path and PathTruncated;
 // UID, Flags and Mode do not travel and are 0.
-func (d *OpenTraceDecoder) Feed(raw string, ev *OpenEvent) (TraceResult, error) {
+func (d *TraceDecoder) Feed(raw string, ev *Event) (TraceResult, error) {
 	if d.pending {
 		d.path = append(append(d.path, '\n'), raw...)
 		return d.complete(ev)
@@ -70,7 +70,7 @@ func (d *OpenTraceDecoder) Feed(raw string, ev *OpenEvent) (TraceResult, error) 
 	if err != nil {
 		return d.fail(err)
 	}
-	d.ev = OpenEvent{TID: uint32(ln.PID), TsNs: ln.TimestampNs()}
+	d.ev = Event{TID: uint32(ln.PID), TsNs: ln.TimestampNs()}
 	want, path, err := parseOpenFields(ln.Message, &d.ev)
 	if err != nil {
 		return d.fail(err)
@@ -80,7 +80,7 @@ func (d *OpenTraceDecoder) Feed(raw string, ev *OpenEvent) (TraceResult, error) 
 	return d.complete(ev)
 }
 
-func (d *OpenTraceDecoder) complete(ev *OpenEvent) (TraceResult, error) {
+func (d *TraceDecoder) complete(ev *Event) (TraceResult, error) {
 	if len(d.path) < d.want {
 		d.pending = true
 		return TraceMore, nil
@@ -94,17 +94,17 @@ func (d *OpenTraceDecoder) complete(ev *OpenEvent) (TraceResult, error) {
 	return TraceEvent, nil
 }
 
-func (d *OpenTraceDecoder) fail(err error) (TraceResult, error) {
+func (d *TraceDecoder) fail(err error) (TraceResult, error) {
 	d.bad++
 	return TraceBad, err
 }
 
 // Pending reports whether the last line fed began an entry that continues.
-func (d *OpenTraceDecoder) Pending() bool { return d.pending }
+func (d *TraceDecoder) Pending() bool { return d.pending }
 
 // Finish ends decoding: an entry still waiting for its continuation, as when
 // reading stopped in the middle, is bad and returned as an error.
-func (d *OpenTraceDecoder) Finish() error {
+func (d *TraceDecoder) Finish() error {
 	if !d.pending {
 		return nil
 	}
@@ -114,11 +114,11 @@ func (d *OpenTraceDecoder) Finish() error {
 }
 
 // Bad returns how many of our entries could not be decoded.
-func (d *OpenTraceDecoder) Bad() uint64 { return d.bad }
+func (d *TraceDecoder) Bad() uint64 { return d.bad }
 
 // parseOpenFields parses "<pid,ret> <meta> <path start>" into ev and returns
 // the stated path length and the path's text on this line.
-func parseOpenFields(msg string, ev *OpenEvent) (want int, path string, err error) {
+func parseOpenFields(msg string, ev *Event) (want int, path string, err error) {
 	packed, rest, ok := strings.Cut(msg, " ")
 	if !ok || len(rest) < openMetaLen+1 || rest[openMetaLen] != ' ' {
 		return 0, "", fmt.Errorf("open trace line %q: want \"<pid,ret> <meta> <path>\"", output.Clip(msg))
@@ -140,7 +140,7 @@ func parseOpenFields(msg string, ev *OpenEvent) (want int, path string, err erro
 	return int(n), rest[openMetaLen+1:], nil
 }
 
-func setPath(ev *OpenEvent, path string) {
+func setPath(ev *Event, path string) {
 	ev.Path = [len(ev.Path)]byte{}
 	copy(ev.Path[:openMaxPathText], path)
 }

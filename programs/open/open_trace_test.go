@@ -34,7 +34,7 @@ func traceEntry(tag, comm string, pid, tid uint32, ret int32, path string, trunc
 // feedLines splits what the kernel wrote into physical lines and feeds them
 // the way tracefs.Pipe.ReadRaw does: blank lines and lost markers between
 // entries are the reader's, everything after TraceMore the decoder's.
-func feedLines(t *testing.T, d *OpenTraceDecoder, text string) (events []OpenEvent, bad []error) {
+func feedLines(t *testing.T, d *TraceDecoder, text string) (events []Event, bad []error) {
 	t.Helper()
 	more := false
 	for _, raw := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
@@ -43,7 +43,7 @@ func feedLines(t *testing.T, d *OpenTraceDecoder, text string) (events []OpenEve
 				continue
 			}
 		}
-		var ev OpenEvent
+		var ev Event
 		res, err := d.Feed(raw, &ev)
 		more = res == TraceMore
 		switch res {
@@ -82,7 +82,7 @@ var nastyComms = []string{"cat", "z-1 [0] 1: x: ", "X\t/etc/shadow", "a\nb", "\n
 func TestOpenTraceDecoder(t *testing.T) {
 	for _, comm := range nastyComms {
 		for _, path := range nastyPaths {
-			d := NewOpenTraceDecoder("5eed")
+			d := NewTraceDecoder("5eed")
 			text := traceEntry("5eed", comm, 42, 43, -2, path, false) + traceEntry("5eed", "next", 7, 7, 3, "/after", true)
 			events, bad := feedLines(t, d, text)
 			if len(bad) != 0 || len(events) != 2 {
@@ -106,7 +106,7 @@ func TestOpenTraceDecoder(t *testing.T) {
 }
 
 func TestOpenTraceDecoderOthers(t *testing.T) {
-	d := NewOpenTraceDecoder("5eed")
+	d := NewTraceDecoder("5eed")
 	others := []string{
 		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: Hello, World!",
 		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: 5eedf 1 x",
@@ -115,7 +115,7 @@ func TestOpenTraceDecoderOthers(t *testing.T) {
 		"   a", // the first part of a comm holding a newline
 	}
 	for _, raw := range others {
-		var ev OpenEvent
+		var ev Event
 		if res, err := d.Feed(raw, &ev); res != TraceOther || err != nil {
 			t.Errorf("Feed(%q) = %v, %v; want TraceOther", raw, res, err)
 		}
@@ -137,9 +137,9 @@ func TestOpenTraceDecoderBad(t *testing.T) {
 		prefix + "180388626430 " + comm + "0040/etc",                         // no space before the path
 		"garbage: bpf_trace_printk: 5eed 180388626430 " + comm + "0040 /etc", // not the kernel's columns
 	}
-	d := NewOpenTraceDecoder("5eed")
+	d := NewTraceDecoder("5eed")
 	for _, raw := range bad {
-		var ev OpenEvent
+		var ev Event
 		if res, err := d.Feed(raw, &ev); res != TraceBad || err == nil {
 			t.Errorf("Feed(%q) = %v, %v; want TraceBad", raw, res, err)
 		} else if strings.Contains(err.Error(), "\n") {
@@ -150,8 +150,8 @@ func TestOpenTraceDecoderBad(t *testing.T) {
 		t.Errorf("Bad() = %d, want %d", d.Bad(), len(bad))
 	}
 	// A continuation longer than the stated length.
-	d = NewOpenTraceDecoder("5eed")
-	var ev OpenEvent
+	d = NewTraceDecoder("5eed")
+	var ev Event
 	if res, _ := d.Feed(prefix+"180388626430 "+comm+"0030 /a", &ev); res != TraceMore {
 		t.Fatalf("want TraceMore for a path that continues")
 	}
@@ -171,7 +171,7 @@ func TestOpenTraceDecoderBad(t *testing.T) {
 // first-split parse took "z-1 [0] 1: x: " for a line of task "z" and the
 // tab of "X\t/etc/shadow" for the start of the path.
 func TestOpenTraceDecoderSpoofs(t *testing.T) {
-	d := NewOpenTraceDecoder("5eed")
+	d := NewTraceDecoder("5eed")
 	events, bad := feedLines(t, d, traceEntry("5eed", "z-1 [0] 1: x: ", 1, 1, 3, "/real", false)+
 		traceEntry("5eed", "X\t/etc/shadow", 2, 2, 4, "/real/path", false))
 	if len(bad) != 0 || len(events) != 2 || events[0].PathString() != "/real" || events[1].PathString() != "/real/path" ||
@@ -208,9 +208,9 @@ func TestOpenTraceDecoderThroughPipe(t *testing.T) {
 	}()
 	var lost []uint64
 	pipe.OnLost = func(n, total uint64) { lost = append(lost, n) }
-	d := NewOpenTraceDecoder("5eed")
+	d := NewTraceDecoder("5eed")
 	var got []string
-	var ev OpenEvent
+	var ev Event
 	err = pipe.ReadRaw(context.Background(), func(raw string) (bool, error) {
 		res, err := d.Feed(raw, &ev)
 		switch res {
@@ -234,8 +234,8 @@ func TestOpenTraceDecoderThroughPipe(t *testing.T) {
 
 func BenchmarkOpenTraceDecoder(b *testing.B) {
 	line := strings.Split(traceEntry("5eed", "cat", 42, 42, 3, "/usr/lib/x86_64-linux-gnu/libc.so.6", false), "\n")[0]
-	d := NewOpenTraceDecoder("5eed")
-	var ev OpenEvent
+	d := NewTraceDecoder("5eed")
+	var ev Event
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if res, err := d.Feed(line, &ev); res != TraceEvent {
@@ -250,10 +250,10 @@ func FuzzOpenTraceDecoder(f *testing.F) {
 	f.Add(traceEntry("5eed", "cat", 1, 1, 3, "/a\nb", false), "x\n")
 	f.Add(traceEntry("5eed", "a\nb", 1, 1, -2, "\n\n", true), "")
 	f.Fuzz(func(t *testing.T, first, second string) {
-		d := NewOpenTraceDecoder("5eed")
+		d := NewTraceDecoder("5eed")
 		bad := uint64(0)
 		for _, raw := range strings.Split(first+second, "\n") {
-			var ev OpenEvent
+			var ev Event
 			res, err := d.Feed(raw, &ev)
 			if res == TraceBad {
 				bad++

@@ -1,16 +1,14 @@
-package cmd
+package open
 
 import (
 	"encoding/json"
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/gosnoop/gosnoop/programs/open"
 )
 
-func sampleOpenEvent() open.OpenEvent {
-	ev := open.OpenEvent{TsNs: 1_500_000_000, PID: 4242, TID: 4243, UID: 1000, Ret: -2, Flags: 0o2000000, Mode: 0o644}
+func sampleOpenEvent() Event {
+	ev := Event{TsNs: 1_500_000_000, PID: 4242, TID: 4243, UID: 1000, Ret: -2, Flags: 0o2000000, Mode: 0o644}
 	copy(ev.Comm[:], "cat")
 	copy(ev.Path[:], "/tmp/a \"quoted\"\tpath\xff")
 	return ev
@@ -18,15 +16,15 @@ func sampleOpenEvent() open.OpenEvent {
 
 func TestOpenPrinterTable(t *testing.T) {
 	var out strings.Builder
-	p := newOpenPrinter(&out, openConfig{timestamp: true, printUID: true, extended: true})
-	p.header()
+	p := NewPrinter(&out, PrintOptions{Timestamp: true, PrintUID: true, Extended: true})
+	p.Header()
 	ev := sampleOpenEvent()
-	p.print(&ev)
+	p.Print(&ev)
 	ev.TsNs += 250_000_000
 	ev.Ret = 3
-	p.print(&ev)
+	p.Print(&ev)
 	ev.TsNs -= 750_000_000 // entered before the first printed event
-	p.print(&ev)
+	p.Print(&ev)
 	// The path's tab and invalid byte are escaped; -T goes negative rather
 	// than wrapping around.
 	want := "TIME(s)        UID    PID    COMM               FD ERR FLAGS    MODE PATH\n" +
@@ -40,10 +38,10 @@ func TestOpenPrinterTable(t *testing.T) {
 
 func TestOpenPrinterJSON(t *testing.T) {
 	var out strings.Builder
-	p := newOpenPrinter(&out, openConfig{json: true, tidColumn: true})
-	p.header()
+	p := NewPrinter(&out, PrintOptions{JSON: true, TIDColumn: true})
+	p.Header()
 	ev := sampleOpenEvent()
-	p.print(&ev)
+	p.Print(&ev)
 	var got map[string]any
 	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
 		t.Fatalf("%q: %v", out.String(), err)
@@ -64,8 +62,8 @@ func TestOpenPrinterMarksTruncatedPaths(t *testing.T) {
 	ev := sampleOpenEvent()
 	ev.PathTruncated = 1
 	var table, js strings.Builder
-	newOpenPrinter(&table, openConfig{}).print(&ev)
-	newOpenPrinter(&js, openConfig{json: true}).print(&ev)
+	NewPrinter(&table, PrintOptions{}).Print(&ev)
+	NewPrinter(&js, PrintOptions{JSON: true}).Print(&ev)
 	if !strings.HasSuffix(table.String(), `path\xff...`+"\n") {
 		t.Errorf("table row %q does not end in ...", table.String())
 	}
@@ -76,22 +74,22 @@ func TestOpenPrinterMarksTruncatedPaths(t *testing.T) {
 
 func TestOpenPrinterNameFilter(t *testing.T) {
 	var out strings.Builder
-	p := newOpenPrinter(&out, openConfig{json: true, name: "at"})
+	p := NewPrinter(&out, PrintOptions{JSON: true, Name: "at"})
 	ev := sampleOpenEvent()
-	p.print(&ev)
+	p.Print(&ev)
 	copy(ev.Comm[:], "bash")
-	p.print(&ev)
-	if n := strings.Count(out.String(), "\n"); n != 1 || p.events != 1 {
-		t.Errorf("-n at printed %d lines, counted %d events", n, p.events)
+	p.Print(&ev)
+	if n := strings.Count(out.String(), "\n"); n != 1 || p.Events() != 1 {
+		t.Errorf("-n at printed %d lines, counted %d events", n, p.Events())
 	}
 }
 
 func TestOpenPrinterAllocatesNothing(t *testing.T) {
-	for _, cfg := range []openConfig{{}, {timestamp: true, printUID: true, extended: true}, {json: true}} {
-		p := newOpenPrinter(io.Discard, cfg)
+	for _, cfg := range []PrintOptions{{}, {Timestamp: true, PrintUID: true, Extended: true}, {JSON: true}} {
+		p := NewPrinter(io.Discard, cfg)
 		ev := sampleOpenEvent()
-		p.print(&ev) // grows the line buffer once
-		if n := testing.AllocsPerRun(200, func() { p.print(&ev) }); n != 0 {
+		p.Print(&ev) // grows the line buffer once
+		if n := testing.AllocsPerRun(200, func() { p.Print(&ev) }); n != 0 {
 			t.Errorf("%+v: print allocates %.1f times per event", cfg, n)
 		}
 	}
@@ -100,14 +98,14 @@ func TestOpenPrinterAllocatesNothing(t *testing.T) {
 func BenchmarkOpenPrinter(b *testing.B) {
 	for _, c := range []struct {
 		name string
-		cfg  openConfig
-	}{{"table", openConfig{}}, {"json", openConfig{json: true}}} {
+		cfg  PrintOptions
+	}{{"table", PrintOptions{}}, {"json", PrintOptions{JSON: true}}} {
 		b.Run(c.name, func(b *testing.B) {
-			p := newOpenPrinter(io.Discard, c.cfg)
+			p := NewPrinter(io.Discard, c.cfg)
 			ev := sampleOpenEvent()
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				p.print(&ev)
+				p.Print(&ev)
 			}
 		})
 	}

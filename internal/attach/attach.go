@@ -1,0 +1,28 @@
+// Package attach describes what a BPF program attaches to, so each program
+// can declare its plan in pure Go and the session carry it out.
+package attach
+
+// Kprobe is one kprobe or kretprobe of a program.
+type Kprobe struct {
+	Function, Program string
+	Return            bool
+}
+
+// Tracepoint is one tracepoint a program attaches to.
+type Tracepoint struct{ Category, Event string }
+
+// Plan is what a program attaches.
+type Plan struct {
+	Kprobes     []Kprobe
+	Tracepoints []Tracepoint
+	// Fallback: the tracepoints stand in for the kprobes and attach only
+	// when a kprobe does not; otherwise both attach.
+	Fallback bool
+	// WithoutKprobes renders the program without its kprobes, for the
+	// fallback after some kprobes attached and a later one failed, so no
+	// half-attached set is left behind.
+	WithoutKprobes func() (string, error)
+	// KprobeError, when set, explains a kprobe that did not attach and
+	// had no fallback.
+	KprobeError func(Kprobe, error) error
+}

@@ -1,0 +1,144 @@
+package open
+
+import (
+	"fmt"
+
+	"github.com/gosnoop/gosnoop/internal/attach"
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+)
+
+// AttachMode says how a program may attach.
+type AttachMode string
+
+const (
+	AttachAuto       AttachMode = "auto"       // kprobes where they work, else tracepoints
+	AttachKprobe     AttachMode = "kprobe"     // kprobes only
+	AttachTracepoint AttachMode = "tracepoint" // tracepoints only
+)
+
+// Kernel is what the planner asks of the running kernel. Live reads it;
+// --ebpf without root uses what it can read and assumes the rest.
+type Kernel interface {
+	Kprobes() (ok bool, reason string)
+	FirstFunction(candidates []string) (string, error)
+	HasEvent(category, event string) bool
+	TraceDir() string
+}
+
+// Live is the running kernel, as seen through tracefs at dir.
+type Live struct{ Dir string }
+
+func (l Live) Kprobes() (bool, string)                    { return kernel.Kprobes(l.Dir) }
+func (l Live) FirstFunction(fns []string) (string, error) { return kernel.FirstFunction(fns) }
+func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
+func (l Live) TraceDir() string                           { return l.Dir }
+
+// Assumed is the running kernel for a user who cannot look inside tracefs:
+// it reads kallsyms (its names are readable by anyone) and assumes kprobes
+// and every tracepoint exist, so --ebpf shows the most a real run renders.
+type Assumed struct{}
+
+func (Assumed) Kprobes() (bool, string) { return true, "assumed by --ebpf" }
+func (Assumed) FirstFunction(fns []string) (string, error) {
+	if fn, err := kernel.FirstFunction(fns); err == nil {
+		return fn, nil
+	}
+	return fns[0], nil
+}
+func (Assumed) HasEvent(string, string) bool { return true }
+func (Assumed) TraceDir() string             { return "tracefs" }
+
+// Plan decides what the open program probes, in o: a kprobe pair on the
+// do_sys_open family, the syscall tracepoints, or (auto) both, the
+// tracepoints serving as the fallback when the kprobes do not attach. logf
+// says why.
+func Plan(o *Options, mode AttachMode, k Kernel, logf func(string, ...any)) error {
+	if mode != AttachTracepoint {
+		ok, reason := k.Kprobes()
+		var fn string
+		var ferr error
+		if ok || mode == AttachKprobe { // reading kallsyms takes tens of milliseconds
+			fn, ferr = k.FirstFunction(KprobeFunctions)
+		}
+		switch {
+		case mode == AttachKprobe && ferr != nil:
+			return fmt.Errorf("--attach kprobe: %w", ferr)
+		case mode == AttachKprobe:
+			o.Kprobe = fn
+			if !ok {
+				logf("kprobes look unavailable (%s); trying anyway as --attach kprobe asks", reason)
+			}
+		case !ok:
+			logf("not using kprobes: %s", reason)
+		case ferr != nil:
+			logf("not using kprobes: %v", ferr)
+		default:
+			o.Kprobe = fn
+			logf("kprobes available (%s); will try %s first", reason, fn)
+		}
+	}
+	if mode != AttachKprobe {
+		o.Tracepoints = Syscalls{
+			Open:    k.HasEvent("syscalls", "sys_enter_open"),
+			Openat:  k.HasEvent("syscalls", "sys_enter_openat"),
+			Openat2: k.HasEvent("syscalls", "sys_enter_openat2"),
+		}
+		if len(o.Tracepoints.Names()) == 0 {
+			if o.Kprobe == "" {
+				return fmt.Errorf("no way to trace open(): kprobes unavailable and %s/events/syscalls has no open tracepoints (kernel built without CONFIG_FTRACE_SYSCALLS?)", k.TraceDir())
+			}
+			logf("no syscall open tracepoints in %s; kprobes only", k.TraceDir())
+		}
+	}
+	return nil
+}
+
+// ChooseOutput resolves OutputAuto: the ring buffer where the kernel has one
+// (one buffer for all CPUs, events in order), perf buffers otherwise. It
+// sizes the ring buffer like the perf buffers of all cpus together, and its
+// wakeups like the perf reader's.
+func ChooseOutput(o *Options, pages, cpus, wakeup int, logf func(string, ...any)) {
+	if o.Output == OutputAuto {
+		if err := kernel.RingBuffer(); err != nil {
+			o.Output = OutputPerf
+			logf("output: perf buffers (no ring buffer: %v)", err)
+		} else {
+			o.Output = OutputRingbuf
+			logf("output: ring buffer")
+		}
+	}
+	if o.Output == OutputRingbuf {
+		n := 1
+		for n < cpus {
+			n *= 2
+		}
+		o.RingPages = pages * n
+		o.RingWakeup = wakeup
+	}
+}
+
+// AttachPlan lists what o attaches: the kretprobe before the kprobe, so an
+// entry never waits in the map for a return that is not traced, and the
+// syscall tracepoints that stand in for them where they do not attach.
+// Should some kprobes attach before one fails, the program is rendered
+// again without them.
+func AttachPlan(o Options) attach.Plan {
+	plan := attach.Plan{Fallback: true}
+	if o.Kprobe != "" {
+		plan.Kprobes = []attach.Kprobe{
+			{Function: o.Kprobe, Program: KprobeReturn, Return: true},
+			{Function: o.Kprobe, Program: KprobeEntry},
+		}
+	}
+	for _, name := range o.Tracepoints.Names() {
+		plan.Tracepoints = append(plan.Tracepoints,
+			attach.Tracepoint{Category: "syscalls", Event: "sys_enter_" + name},
+			attach.Tracepoint{Category: "syscalls", Event: "sys_exit_" + name})
+	}
+	plan.WithoutKprobes = func() (string, error) {
+		o.Kprobe = ""
+		return Render(o)
+	}
+	return plan
+}
