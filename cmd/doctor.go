@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/doctor"
@@ -115,7 +116,7 @@ func openAttachCheck(traceDir string, traceErr error, kprobesOK bool) (string, d
 	}
 	var why []string
 	var o open.Options
-	err := open.Plan(&o, open.AttachAuto, open.Live{Dir: traceDir}, func(format string, args ...any) {
+	err := open.Plan(&o, attach.Auto, kernel.Live{Dir: traceDir}, func(format string, args ...any) {
 		why = append(why, fmt.Sprintf(format, args...))
 	})
 	if err != nil {

@@ -1,15 +1,11 @@
 package cmd
 
 import (
-	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/kernel"
-	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/hello"
@@ -47,15 +43,13 @@ func runHello(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stderr := c.App.ErrWriter
-	opts := hello.HelloOptions{Tag: session.NewTag()}
+	opts := hello.Options{Tag: session.NewTag()}
 
 	if c.Bool("ebpf") {
-		opts.Kprobe = mode != "tracepoint"
-		if mode != "kprobe" {
-			opts.Tracepoints = hello.HelloSyscalls
+		if _, err := hello.Plan(&opts, mode, ebpfView(), func(string, ...any) {}); err != nil {
+			return err
 		}
-		src, err := hello.RenderHello(opts)
+		src, err := hello.Render(opts)
 		if err != nil {
 			return err
 		}
@@ -64,91 +58,41 @@ func runHello(c *cli.Context) error {
 	}
 
 	s, err := session.Start(c.Context, session.Config{
-		Command: "gosnoop hello", Stdout: c.App.Writer, Stderr: stderr,
+		Command: "gosnoop hello", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
 		Verbose: c.Bool("verbose"), Duration: d, TracePipe: true,
 	})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	logf, traceDir, pipe := s.Logf, s.TraceDir, s.Pipe
-	plan := attach.Plan{Fallback: true}
-	if mode != "tracepoint" {
-		ok, reason := kernel.Kprobes(traceDir)
-		if ok || mode == "kprobe" {
-			for _, sc := range hello.HelloSyscalls {
-				fn, err := kernel.SyscallFunction(sc)
-				if err != nil {
-					logf("no kprobe for %s: %v", sc, err)
-					continue
-				}
-				plan.Kprobes = append(plan.Kprobes, attach.Kprobe{Function: fn, Program: hello.HelloKprobe})
-			}
-			opts.Kprobe = len(plan.Kprobes) > 0
-		} else {
-			logf("not using kprobes: %s", reason)
-		}
-		if mode == "kprobe" && !opts.Kprobe {
-			return fmt.Errorf("--attach kprobe: no clone syscall function in /proc/kallsyms")
-		}
+	plan, err := hello.Plan(&opts, mode, kernel.Live{Dir: s.TraceDir}, s.Logf)
+	if err != nil {
+		return err
 	}
-	if mode != "kprobe" {
-		for _, sc := range hello.HelloSyscalls {
-			if tracefs.HasEvent(traceDir, "syscalls", "sys_enter_"+sc) {
-				opts.Tracepoints = append(opts.Tracepoints, sc)
-				plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: "syscalls", Event: "sys_enter_" + sc})
-			}
-		}
-	}
-	if !opts.Kprobe && len(opts.Tracepoints) == 0 {
-		return fmt.Errorf("no way to trace clone(): kprobes unavailable and no clone tracepoints in %s/events/syscalls", traceDir)
-	}
-
-	src, err := hello.RenderHello(opts)
+	src, err := hello.Render(opts)
 	if err != nil {
 		return err
 	}
 	if err := s.Load(src); err != nil {
 		return err
 	}
-	plan.WithoutKprobes = func() (string, error) {
-		opts.Kprobe = false
-		return hello.RenderHello(opts)
-	}
 	if err := s.Attach(plan); err != nil {
 		return err
 	}
 
-	o := s.Out
-	ctx := s.Begin("clone() calls", func() {
-		fmt.Fprintf(o.Out, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
-	})
-	var lines, bad uint64
-	lostTotal := func() uint64 { return pipe.Lost() + bad + o.Dropped }
-	pipe.OnLost = func(_, _ uint64) { o.ReportLost(lostTotal(), "line") }
-	var buf []byte
-	err = pipe.ReadRaw(ctx, func(raw string) (bool, error) {
-		l, ours, err := hello.ParseHelloLine(opts.Tag, raw)
+	p := hello.NewPrinter(s.Out.Out)
+	s.Begin("clone() calls", p.Header)
+	var line tracefs.Line
+	lost, err := s.DrainTracePipe("line", func(raw string) (session.LineKind, error) {
+		l, ours, err := hello.ParseLine(opts.Tag, raw)
 		switch {
 		case !ours:
-			return false, nil
+			return session.LineOther, nil
 		case err != nil:
-			bad++
-			o.Report("%v", err)
-		case !o.Backlogged():
-			lines++
-			buf = append(strconv.AppendFloat(buf[:0], l.Timestamp, 'f', 6, 64), ' ')
-			for n := len(buf); n < 19; n++ {
-				buf = append(buf, ' ')
-			}
-			buf = append(output.AppendEscapedLeft(buf, []byte(l.Task), 16), ' ')
-			buf = append(output.AppendLeft(buf, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
-			buf = append(append(buf, hello.HelloMessage...), '\n')
-			o.Out.Write(buf)
-			o.Out.Flush()
+			return session.LineBad, err
 		}
-		o.ReportLost(lostTotal(), "line")
-		return false, o.Out.Err()
-	})
-	return s.Finish(err, session.CountSummary(lines, "line", lostTotal()))
+		line = l
+		return session.LineEvent, nil
+	}, func() { p.Print(line) })
+	return s.Finish(err, session.CountSummary(p.Lines(), "line", lost))
 }

@@ -2,16 +2,16 @@ package cmd
 
 import (
 	"io"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
-	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
 
@@ -61,7 +61,7 @@ var openCommand = &cli.Command{
 type openConfig struct {
 	prog     open.Options
 	print    open.PrintOptions
-	attach   open.AttachMode
+	attach   attach.Mode
 	ebpf     bool
 	verbose  bool
 	duration time.Duration
@@ -132,13 +132,7 @@ func runOpen(c *cli.Context) error {
 	open.ChooseOutput(&cfg.prog, cfg.pages, runtime.NumCPU(), session.PerfWakeupFor(cfg.pages, open.EventSize), logf)
 
 	if cfg.ebpf {
-		// The planner a real run uses; without root it assumes what it
-		// cannot read.
-		var k open.Kernel = open.Assumed{}
-		if dir, err := tracefs.Dir(); err == nil && os.Geteuid() == 0 {
-			k = open.Live{Dir: dir}
-		}
-		if err := open.Plan(&cfg.prog, cfg.attach, k, func(string, ...any) {}); err != nil {
+		if err := open.Plan(&cfg.prog, cfg.attach, ebpfView(), func(string, ...any) {}); err != nil {
 			return err
 		}
 		src, err := open.Render(cfg.prog)
@@ -157,7 +151,7 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	if err := open.Plan(&cfg.prog, cfg.attach, open.Live{Dir: s.TraceDir}, s.Logf); err != nil {
+	if err := open.Plan(&cfg.prog, cfg.attach, kernel.Live{Dir: s.TraceDir}, s.Logf); err != nil {
 		return err
 	}
 	p := open.NewPrinter(s.Out.Out, cfg.print)

@@ -1,13 +1,16 @@
 package cmd
 
 import (
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/render"
-	"github.com/gosnoop/gosnoop/programs/open"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
 // The flags the tracing commands share, parsed and checked before anything
@@ -85,10 +88,20 @@ func optionalDuration(c *cli.Context) (time.Duration, error) {
 }
 
 // parseAttachMode checks an --attach value.
-func parseAttachMode(s string) (open.AttachMode, error) {
-	switch m := open.AttachMode(s); m {
-	case open.AttachAuto, open.AttachKprobe, open.AttachTracepoint:
+func parseAttachMode(s string) (attach.Mode, error) {
+	switch m := attach.Mode(s); m {
+	case attach.Auto, attach.Kprobes, attach.Tracepoints:
 		return m, nil
 	}
 	return "", usageErrorf("--attach must be auto, kprobe or tracepoint, not %q", s)
+}
+
+// ebpfView is the kernel --ebpf plans for: the running one as root, so
+// --ebpf prints what a run would compile; without root, what it can read,
+// assuming the rest.
+func ebpfView() kernel.View {
+	if dir, err := tracefs.Dir(); err == nil && os.Geteuid() == 0 {
+		return kernel.Live{Dir: dir}
+	}
+	return kernel.Assumed{}
 }

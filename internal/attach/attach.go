@@ -2,6 +2,15 @@
 // can declare its plan in pure Go and the session carry it out.
 package attach
 
+// Mode says how a program may attach: the --attach flag.
+type Mode string
+
+const (
+	Auto        Mode = "auto"       // kprobes where they work, else tracepoints
+	Kprobes     Mode = "kprobe"     // kprobes only
+	Tracepoints Mode = "tracepoint" // tracepoints only
+)
+
 // Kprobe is one kprobe or kretprobe of a program.
 type Kprobe struct {
 	Function, Program string

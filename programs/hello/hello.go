@@ -3,9 +3,13 @@ package hello
 import (
 	_ "embed"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
@@ -17,30 +21,30 @@ var helloSource string
 var helloTemplate = render.Parse("hello.c.tmpl", helloSource)
 
 // HelloKprobe is the BPF function attached to each clone syscall function.
-const HelloKprobe = "hello_kprobe"
+const KprobeFunction = "hello_kprobe"
 
 // HelloMessage is what every hello line says.
-const HelloMessage = "Hello, World!"
+const Message = "Hello, World!"
 
 // HelloSyscalls are the syscalls hello probes: fork and threads go through clone,
 // newer runtimes (glibc's pthread_create, Go's os/exec) through clone3.
-var HelloSyscalls = []string{"clone", "clone3"}
+var Syscalls = []string{"clone", "clone3"}
 
 // HelloOptions fills hello.c.tmpl.
-type HelloOptions struct {
+type Options struct {
 	Kprobe      bool     // render the kprobe function (attached to each syscall function)
 	Tracepoints []string // syscalls from HelloSyscalls whose sys_enter tracepoint to probe
 	Tag         string   // hex marker in front of every line
 }
 
 // RenderHello returns the C text of the hello program for o.
-func RenderHello(o HelloOptions) (string, error) {
+func Render(o Options) (string, error) {
 	if err := render.CheckTag(o.Tag); err != nil {
 		return "", err
 	}
 	for _, tp := range o.Tracepoints {
-		if !slices.Contains(HelloSyscalls, tp) {
-			return "", fmt.Errorf("hello: syscall %q is not one of %s", tp, strings.Join(HelloSyscalls, ", "))
+		if !slices.Contains(Syscalls, tp) {
+			return "", fmt.Errorf("hello: syscall %q is not one of %s", tp, strings.Join(Syscalls, ", "))
 		}
 	}
 	if !o.Kprobe && len(o.Tracepoints) == 0 {
@@ -54,13 +58,92 @@ func RenderHello(o HelloOptions) (string, error) {
 // false for other writers' lines; a line of ours that does not parse, or
 // says something else, comes with an error and must be counted, not dropped.
 // The line's Task is the comm's last part when the comm held a newline.
-func ParseHelloLine(tag, raw string) (ln tracefs.Line, ours bool, err error) {
+func ParseLine(tag, raw string) (ln tracefs.Line, ours bool, err error) {
 	ln, ours, err = tracefs.ParseTagged(raw, "bpf_trace_printk", tag)
 	if !ours || err != nil {
 		return ln, ours, err
 	}
-	if ln.Message != HelloMessage {
-		return ln, true, fmt.Errorf("hello trace line %q: want %q after the tag", output.Clip(raw), HelloMessage)
+	if ln.Message != Message {
+		return ln, true, fmt.Errorf("hello trace line %q: want %q after the tag", output.Clip(raw), Message)
 	}
 	return ln, true, nil
 }
+
+// Plan decides what hello probes, in o: kprobes on the clone syscalls'
+// functions where they attach, with their sys_enter tracepoints as the
+// fallback, or only one kind as mode asks.
+func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)) (attach.Plan, error) {
+	plan := attach.Plan{Fallback: true}
+	if mode != attach.Tracepoints {
+		ok, reason := k.Kprobes()
+		if ok || mode == attach.Kprobes {
+			for _, sc := range Syscalls {
+				var candidates []string
+				for _, prefix := range kernel.SyscallPrefixes {
+					candidates = append(candidates, prefix+sc)
+				}
+				fn, err := k.FirstFunction(candidates)
+				if err != nil {
+					logf("no kprobe for %s: %v", sc, err)
+					continue
+				}
+				plan.Kprobes = append(plan.Kprobes, attach.Kprobe{Function: fn, Program: KprobeFunction})
+			}
+			o.Kprobe = len(plan.Kprobes) > 0
+		} else {
+			logf("not using kprobes: %s", reason)
+		}
+		if mode == attach.Kprobes && !o.Kprobe {
+			return plan, fmt.Errorf("--attach kprobe: no clone syscall function in /proc/kallsyms")
+		}
+	}
+	if mode != attach.Kprobes {
+		for _, sc := range Syscalls {
+			if k.HasEvent("syscalls", "sys_enter_"+sc) {
+				o.Tracepoints = append(o.Tracepoints, sc)
+				plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: "syscalls", Event: "sys_enter_" + sc})
+			}
+		}
+	}
+	if !o.Kprobe && len(o.Tracepoints) == 0 {
+		return plan, fmt.Errorf("no way to trace clone(): kprobes unavailable and no clone tracepoints in %s/events/syscalls", k.TraceDir())
+	}
+	plan.WithoutKprobes = func() (string, error) {
+		o.Kprobe = false
+		return Render(*o)
+	}
+	return plan, nil
+}
+
+// Printer prints hello's lines: the time and task trace_pipe gave them.
+type Printer struct {
+	w     io.Writer
+	buf   []byte
+	lines uint64
+}
+
+// NewPrinter prints to w.
+func NewPrinter(w io.Writer) *Printer { return &Printer{w: w} }
+
+// Header prints the column header.
+func (p *Printer) Header() {
+	fmt.Fprintf(p.w, "%-18s %-16s %-6s %s\n", "TIME(s)", "COMM", "PID", "MESSAGE")
+}
+
+// Print prints one line; the task is the traced process's to choose, so
+// it is escaped.
+func (p *Printer) Print(l tracefs.Line) {
+	p.lines++
+	b := append(strconv.AppendFloat(p.buf[:0], l.Timestamp, 'f', 6, 64), ' ')
+	for n := len(b); n < 19; n++ {
+		b = append(b, ' ')
+	}
+	b = append(output.AppendEscapedLeft(b, []byte(l.Task), 16), ' ')
+	b = append(output.AppendLeft(b, strconv.AppendInt(nil, int64(l.PID), 10), 6), ' ')
+	b = append(append(b, Message...), '\n')
+	p.w.Write(b)
+	p.buf = b
+}
+
+// Lines is how many lines were printed.
+func (p *Printer) Lines() uint64 { return p.lines }

@@ -9,14 +9,14 @@ import (
 )
 
 func TestRenderHello(t *testing.T) {
-	cases := map[string]HelloOptions{
+	cases := map[string]Options{
 		"kprobe":      {Kprobe: true, Tag: "5eed"},
 		"tracepoints": {Tracepoints: []string{"clone", "clone3"}, Tag: "5eed"},
 		"both":        {Kprobe: true, Tracepoints: []string{"clone", "clone3"}, Tag: "5eed"},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
-			src, err := RenderHello(o)
+			src, err := Render(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -26,12 +26,12 @@ func TestRenderHello(t *testing.T) {
 }
 
 func TestRenderHelloRejects(t *testing.T) {
-	for name, o := range map[string]HelloOptions{
+	for name, o := range map[string]Options{
 		"bad tag":           {Kprobe: true, Tag: `"); bad("`},
 		"unknown syscall":   {Tracepoints: []string{"fork) { evil(); }"}, Tag: "5eed"},
 		"nothing to attach": {Tag: "5eed"},
 	} {
-		if src, err := RenderHello(o); err == nil {
+		if src, err := Render(o); err == nil {
 			t.Errorf("%s: rendered without error:\n%s", name, src)
 		}
 	}
@@ -48,13 +48,13 @@ func TestParseHelloLine(t *testing.T) {
 		physical := strings.Split(raw, "\n")
 		last := physical[len(physical)-1] // a newline in the comm starts the line earlier
 		for _, head := range physical[:len(physical)-1] {
-			if _, ours, _ := ParseHelloLine("5eed", head); ours {
+			if _, ours, _ := ParseLine("5eed", head); ours {
 				t.Errorf("comm %q: head %q taken as ours", comm, head)
 			}
 		}
-		ln, ours, err := ParseHelloLine("5eed", last)
+		ln, ours, err := ParseLine("5eed", last)
 		wantTask := strings.TrimLeft(comm[strings.LastIndexByte(comm, '\n')+1:], " ")
-		if !ours || err != nil || ln.PID != 5355 || ln.Task != wantTask || ln.Message != HelloMessage {
+		if !ours || err != nil || ln.PID != 5355 || ln.Task != wantTask || ln.Message != Message {
 			t.Errorf("comm %q: ParseHelloLine(%q) = %+v, %v, %v", comm, last, ln, ours, err)
 		}
 	}
@@ -63,7 +63,7 @@ func TestParseHelloLine(t *testing.T) {
 		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: beef Hello, World!",
 		"            bash-744     [003] d..3. 2068.001262: tracing_mark_write: 5eed Hello, World!",
 	} {
-		if _, ours, _ := ParseHelloLine("5eed", other); ours {
+		if _, ours, _ := ParseLine("5eed", other); ours {
 			t.Errorf("%q taken as ours", other)
 		}
 	}
@@ -72,7 +72,7 @@ func TestParseHelloLine(t *testing.T) {
 		"            bash-744     [003] d..3. 2068.001262: bpf_trace_printk: 5eed ",
 		"bash-744 [3] 2068.001262: bpf_trace_printk: 5eed Hello, World!",
 	} {
-		if _, ours, err := ParseHelloLine("5eed", bad); !ours || err == nil {
+		if _, ours, err := ParseLine("5eed", bad); !ours || err == nil {
 			t.Errorf("%q: ours %v err %v, want ours with an error", bad, ours, err)
 		}
 	}

@@ -5,66 +5,24 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/kernel"
-	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
-
-// AttachMode says how a program may attach.
-type AttachMode string
-
-const (
-	AttachAuto       AttachMode = "auto"       // kprobes where they work, else tracepoints
-	AttachKprobe     AttachMode = "kprobe"     // kprobes only
-	AttachTracepoint AttachMode = "tracepoint" // tracepoints only
-)
-
-// Kernel is what the planner asks of the running kernel. Live reads it;
-// --ebpf without root uses what it can read and assumes the rest.
-type Kernel interface {
-	Kprobes() (ok bool, reason string)
-	FirstFunction(candidates []string) (string, error)
-	HasEvent(category, event string) bool
-	TraceDir() string
-}
-
-// Live is the running kernel, as seen through tracefs at dir.
-type Live struct{ Dir string }
-
-func (l Live) Kprobes() (bool, string)                    { return kernel.Kprobes(l.Dir) }
-func (l Live) FirstFunction(fns []string) (string, error) { return kernel.FirstFunction(fns) }
-func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
-func (l Live) TraceDir() string                           { return l.Dir }
-
-// Assumed is the running kernel for a user who cannot look inside tracefs:
-// it reads kallsyms (its names are readable by anyone) and assumes kprobes
-// and every tracepoint exist, so --ebpf shows the most a real run renders.
-type Assumed struct{}
-
-func (Assumed) Kprobes() (bool, string) { return true, "assumed by --ebpf" }
-func (Assumed) FirstFunction(fns []string) (string, error) {
-	if fn, err := kernel.FirstFunction(fns); err == nil {
-		return fn, nil
-	}
-	return fns[0], nil
-}
-func (Assumed) HasEvent(string, string) bool { return true }
-func (Assumed) TraceDir() string             { return "tracefs" }
 
 // Plan decides what the open program probes, in o: a kprobe pair on the
 // do_sys_open family, the syscall tracepoints, or (auto) both, the
 // tracepoints serving as the fallback when the kprobes do not attach. logf
 // says why.
-func Plan(o *Options, mode AttachMode, k Kernel, logf func(string, ...any)) error {
-	if mode != AttachTracepoint {
+func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)) error {
+	if mode != attach.Tracepoints {
 		ok, reason := k.Kprobes()
 		var fn string
 		var ferr error
-		if ok || mode == AttachKprobe { // reading kallsyms takes tens of milliseconds
+		if ok || mode == attach.Kprobes { // reading kallsyms takes tens of milliseconds
 			fn, ferr = k.FirstFunction(KprobeFunctions)
 		}
 		switch {
-		case mode == AttachKprobe && ferr != nil:
+		case mode == attach.Kprobes && ferr != nil:
 			return fmt.Errorf("--attach kprobe: %w", ferr)
-		case mode == AttachKprobe:
+		case mode == attach.Kprobes:
 			o.Kprobe = fn
 			if !ok {
 				logf("kprobes look unavailable (%s); trying anyway as --attach kprobe asks", reason)
@@ -78,7 +36,7 @@ func Plan(o *Options, mode AttachMode, k Kernel, logf func(string, ...any)) erro
 			logf("kprobes available (%s); will try %s first", reason, fn)
 		}
 	}
-	if mode != AttachKprobe {
+	if mode != attach.Kprobes {
 		o.Tracepoints = Syscalls{
 			Open:    k.HasEvent("syscalls", "sys_enter_open"),
 			Openat:  k.HasEvent("syscalls", "sys_enter_openat"),

@@ -1,0 +1,35 @@
+package kernel
+
+import "github.com/gosnoop/gosnoop/internal/tracefs"
+
+// View is what a program's planner asks of the running kernel. Live reads it;
+// --ebpf without root uses what it can read and assumes the rest.
+type View interface {
+	Kprobes() (ok bool, reason string)
+	FirstFunction(candidates []string) (string, error)
+	HasEvent(category, event string) bool
+	TraceDir() string
+}
+
+// Live is the running kernel, as seen through tracefs at dir.
+type Live struct{ Dir string }
+
+func (l Live) Kprobes() (bool, string)                    { return Kprobes(l.Dir) }
+func (l Live) FirstFunction(fns []string) (string, error) { return FirstFunction(fns) }
+func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
+func (l Live) TraceDir() string                           { return l.Dir }
+
+// Assumed is the running kernel for a user who cannot look inside tracefs:
+// it reads kallsyms (its names are readable by anyone) and assumes kprobes
+// and every tracepoint exist, so --ebpf shows the most a real run renders.
+type Assumed struct{}
+
+func (Assumed) Kprobes() (bool, string) { return true, "assumed by --ebpf" }
+func (Assumed) FirstFunction(fns []string) (string, error) {
+	if fn, err := FirstFunction(fns); err == nil {
+		return fn, nil
+	}
+	return fns[0], nil
+}
+func (Assumed) HasEvent(string, string) bool { return true }
+func (Assumed) TraceDir() string             { return "tracefs" }
