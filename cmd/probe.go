@@ -8,12 +8,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
-	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/probe"
 )
 
@@ -63,19 +61,15 @@ it is applied in Go, so no format string reaches the kernel.`,
 
 type probeConfig struct {
 	prog      probe.ProbeOptions
-	name      string
+	print     probe.PrintOptions
 	maxEvents uint64
-	timestamp bool
-	json      bool
 	pages     int
 }
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	cfg := probeConfig{
-		prog:      probe.ProbeOptions{UID: render.AnyUID},
-		name:      c.String("name"),
-		timestamp: c.Bool("timestamp"),
-		json:      c.Bool("json"),
+		prog:  probe.ProbeOptions{UID: render.AnyUID},
+		print: probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json")},
 	}
 	texts, err := specsAndTrailingFlags(c)
 	if err != nil {
@@ -143,10 +137,11 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	if err := checkProbeTargets(cfg.prog.Specs, s.TraceDir); err != nil {
-		return err
+	view := kernel.Live{Dir: s.TraceDir}
+	if err := probe.CheckTargets(cfg.prog.Specs, view); err != nil {
+		return usageError{err}
 	}
-	p := newProbePrinter(s.Out.Out, cfg)
+	p := probe.NewPrinter(s.Out.Out, cfg.print)
 	layouts := make([]probe.ProbeLayout, len(cfg.prog.Specs))
 	for i, spec := range cfg.prog.Specs {
 		layouts[i] = spec.Layout(cfg.prog.StringSize)
@@ -156,7 +151,7 @@ func runProbe(c *cli.Context) error {
 	stopped := false
 	events := session.Reader{
 		Table: probe.ProbeEventsTable, LostTable: probe.ProbeLostTable,
-		Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, maxLayoutSize(layouts)),
+		Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, probe.MaxLayoutSize(layouts)),
 		OnSample: func(b []byte) {
 			if stopped {
 				return
@@ -166,7 +161,7 @@ func runProbe(c *cli.Context) error {
 				bad++
 				return
 			}
-			if p.print(cfg.prog.Specs[i], &ev) && cfg.maxEvents > 0 && p.events >= cfg.maxEvents {
+			if p.Print(cfg.prog.Specs[i], &ev) && cfg.maxEvents > 0 && p.Events() >= cfg.maxEvents {
 				stopped = true
 				s.Stop()
 			}
@@ -175,16 +170,16 @@ func runProbe(c *cli.Context) error {
 	if err := s.Load(src, events); err != nil {
 		return err
 	}
-	if err := s.Attach(probePlan(cfg.prog, s.TraceDir)); err != nil {
+	if err := s.Attach(probe.AttachPlan(cfg.prog, view)); err != nil {
 		return err
 	}
 	n := uint64(len(cfg.prog.Specs))
-	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), p.header)
+	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), p.Header)
 	lost, err := s.Drain()
 	if bad > 0 {
 		s.Out.Report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
-	return s.Finish(err, session.CountSummary(p.events, "event", lost))
+	return s.Finish(err, session.CountSummary(p.Events(), "event", lost))
 }
 
 // specsAndTrailingFlags returns the specs and applies the options that
@@ -237,135 +232,4 @@ func commandFlag(cmd *cli.Command, name string) cli.Flag {
 		}
 	}
 	return nil
-}
-
-// checkProbeTargets makes sure every probe names something that exists,
-// before anything is compiled.
-func checkProbeTargets(specs []*probe.ProbeSpec, traceDir string) error {
-	for _, s := range specs {
-		if s.Kind == probe.Tracepoint {
-			if !tracefs.HasEvent(traceDir, s.Category, s.Function) {
-				return usageErrorf("tracepoint %s:%s does not exist (see %s/available_events)", s.Category, s.Function, traceDir)
-			}
-			continue
-		}
-		if _, err := kernel.FirstFunction([]string{s.Function}); err != nil {
-			return usageErrorf("kernel function %s not found in /proc/kallsyms (it may be inlined or named differently; grep it there)", s.Function)
-		}
-	}
-	return nil
-}
-
-// probePlan attaches each tracepoint once, however many specs share it
-// (their bodies run in one program), and each kprobe spec's own function. A
-// kprobe that cannot attach says the kernel's reason and, for a syscall,
-// the tracepoint that sees the same.
-func probePlan(o probe.ProbeOptions, traceDir string) attach.Plan {
-	var plan attach.Plan
-	for _, tp := range o.Tracepoints() {
-		plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: tp[0], Event: tp[1]})
-	}
-	specOf := map[string]*probe.ProbeSpec{}
-	for i, spec := range o.Specs {
-		if spec.Kind == probe.Tracepoint {
-			continue
-		}
-		k := attach.Kprobe{Function: spec.Function, Program: probe.ProbeFunction(i), Return: spec.Kind == probe.Kretprobe}
-		plan.Kprobes = append(plan.Kprobes, k)
-		specOf[k.Program] = spec
-	}
-	plan.KprobeError = func(k attach.Kprobe, err error) error {
-		if ok, reason := kernel.Kprobes(traceDir); !ok {
-			err = fmt.Errorf("%w; kprobes are unavailable here: %s", err, reason)
-		}
-		if tp := specOf[k.Program].SuggestTracepoint(); tp != "" {
-			err = fmt.Errorf("%w; try %s instead", err, tp)
-		}
-		return err
-	}
-	return plan
-}
-
-// probePrinter writes probe events as columns or JSON lines. Comms and
-// string values are other users' text: the table escapes them.
-type probePrinter struct {
-	w      io.Writer
-	cfg    probeConfig
-	first  uint64
-	events uint64
-	buf    []byte
-}
-
-func newProbePrinter(w io.Writer, cfg probeConfig) *probePrinter {
-	return &probePrinter{w: w, cfg: cfg}
-}
-
-func (p *probePrinter) header() {
-	if p.cfg.json {
-		return
-	}
-	if p.cfg.timestamp {
-		fmt.Fprintf(p.w, "%-14s ", "TIME(s)")
-	}
-	fmt.Fprintf(p.w, "%-7s %-7s %-16s %-16s %s\n", "PID", "TID", "COMM", "FUNC", "MESSAGE")
-}
-
-// print writes one event and reports whether it passed the --name filter.
-func (p *probePrinter) print(spec *probe.ProbeSpec, ev *probe.ProbeEvent) bool {
-	comm := output.CString(ev.Header.Comm[:])
-	if p.cfg.name != "" && !strings.Contains(string(comm), p.cfg.name) {
-		return false
-	}
-	if p.events == 0 {
-		p.first = ev.Header.TsNs
-	}
-	p.events++
-	msg := spec.Message(ev)
-	b := p.buf[:0]
-	if p.cfg.json {
-		b = fmt.Appendf(b, `{"ts_ns":%d,"pid":%d,"tid":%d,"uid":%d,"cpu":%d,"comm":`, ev.Header.TsNs, ev.Header.PID, ev.Header.TID, ev.Header.UID, ev.Header.CPU)
-		b = output.AppendJSONString(b, comm)
-		b = append(b, `,"probe":`...)
-		b = output.AppendJSONString(b, []byte(spec.Name()))
-		b = append(b, `,"message":`...)
-		b = output.AppendJSONString(b, []byte(msg))
-		b = append(b, `,"values":[`...)
-		for i, a := range spec.Args {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			v := spec.Value(ev, i)
-			switch {
-			case a.Verb.IsString():
-				b = output.AppendJSONString(b, []byte(v.Str))
-			case a.Verb.Signed() && a.Verb.Long:
-				b = strconv.AppendInt(b, int64(v.Int), 10)
-			case a.Verb.Signed():
-				b = strconv.AppendInt(b, int64(int32(uint32(v.Int))), 10)
-			default:
-				b = strconv.AppendUint(b, v.Int, 10)
-			}
-		}
-		b = append(b, "]}\n"...)
-	} else {
-		if p.cfg.timestamp {
-			b = append(output.AppendLeft(b, output.AppendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
-		}
-		b = fmt.Appendf(b, "%-7d %-7d ", ev.Header.PID, ev.Header.TID)
-		b = append(output.AppendEscapedLeft(b, comm, 16), ' ')
-		b = fmt.Appendf(b, "%-16s ", spec.Function)
-		b = output.AppendEscaped(b, []byte(msg))
-		b = append(b, '\n')
-	}
-	p.w.Write(b)
-	p.buf = b
-	return true
-}
-
-func maxLayoutSize(layouts []probe.ProbeLayout) int {
-	n := 0
-	for _, l := range layouts {
-		n = max(n, l.Size)
-	}
-	return n
 }

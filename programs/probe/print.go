@@ -1,0 +1,107 @@
+package probe
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/output"
+)
+
+// Printer writes probe events as columns or JSON lines. Comms and
+// string values are other users' text: the table escapes them.
+type Printer struct {
+	w      io.Writer
+	cfg    PrintOptions
+	first  uint64
+	events uint64
+	buf    []byte
+}
+
+// PrintOptions are the columns and filters of gosnoop probe's output.
+type PrintOptions struct {
+	JSON      bool
+	Timestamp bool   // TIME(s): seconds since the first event printed
+	Name      string // only comms containing it, filtered here rather than in C
+}
+
+// NewPrinter prints to w.
+func NewPrinter(w io.Writer, cfg PrintOptions) *Printer {
+	return &Printer{w: w, cfg: cfg}
+}
+
+// Header prints the column header; JSON has none.
+func (p *Printer) Header() {
+	if p.cfg.JSON {
+		return
+	}
+	if p.cfg.Timestamp {
+		fmt.Fprintf(p.w, "%-14s ", "TIME(s)")
+	}
+	fmt.Fprintf(p.w, "%-7s %-7s %-16s %-16s %s\n", "PID", "TID", "COMM", "FUNC", "MESSAGE")
+}
+
+// Print writes one event and reports whether it passed the --name filter.
+func (p *Printer) Print(spec *ProbeSpec, ev *ProbeEvent) bool {
+	comm := output.CString(ev.Header.Comm[:])
+	if p.cfg.Name != "" && !strings.Contains(string(comm), p.cfg.Name) {
+		return false
+	}
+	if p.events == 0 {
+		p.first = ev.Header.TsNs
+	}
+	p.events++
+	msg := spec.Message(ev)
+	b := p.buf[:0]
+	if p.cfg.JSON {
+		b = fmt.Appendf(b, `{"ts_ns":%d,"pid":%d,"tid":%d,"uid":%d,"cpu":%d,"comm":`, ev.Header.TsNs, ev.Header.PID, ev.Header.TID, ev.Header.UID, ev.Header.CPU)
+		b = output.AppendJSONString(b, comm)
+		b = append(b, `,"probe":`...)
+		b = output.AppendJSONString(b, []byte(spec.Name()))
+		b = append(b, `,"message":`...)
+		b = output.AppendJSONString(b, []byte(msg))
+		b = append(b, `,"values":[`...)
+		for i, a := range spec.Args {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			v := spec.Value(ev, i)
+			switch {
+			case a.Verb.IsString():
+				b = output.AppendJSONString(b, []byte(v.Str))
+			case a.Verb.Signed() && a.Verb.Long:
+				b = strconv.AppendInt(b, int64(v.Int), 10)
+			case a.Verb.Signed():
+				b = strconv.AppendInt(b, int64(int32(uint32(v.Int))), 10)
+			default:
+				b = strconv.AppendUint(b, v.Int, 10)
+			}
+		}
+		b = append(b, "]}\n"...)
+	} else {
+		if p.cfg.Timestamp {
+			b = append(output.AppendLeft(b, output.AppendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
+		}
+		b = fmt.Appendf(b, "%-7d %-7d ", ev.Header.PID, ev.Header.TID)
+		b = append(output.AppendEscapedLeft(b, comm, 16), ' ')
+		b = fmt.Appendf(b, "%-16s ", spec.Function)
+		b = output.AppendEscaped(b, []byte(msg))
+		b = append(b, '\n')
+	}
+	p.w.Write(b)
+	p.buf = b
+	return true
+}
+
+// Events is how many events were printed.
+func (p *Printer) Events() uint64 { return p.events }
+
+// MaxLayoutSize is the largest event any of layouts describes.
+func MaxLayoutSize(layouts []ProbeLayout) int {
+	n := 0
+	for _, l := range layouts {
+		n = max(n, l.Size)
+	}
+	return n
+}
