@@ -22,10 +22,10 @@ var helloCommand = &cli.Command{
    gosnoop hello -d 5                # for five seconds
    gosnoop hello --ebpf              # print the generated C and exit`),
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
-		&cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: `MODE` is auto, kprobe or tracepoint"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers and attach path were chosen, and why"},
-		&cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"},
+		durationFlag,
+		attachFlag,
+		verboseFlag,
+		ebpfFlag,
 	},
 	OnUsageError: onUsageError,
 	Action:       runHello,

@@ -27,7 +27,7 @@ var tracePipeCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "grep", Aliases: []string{"g"}, Usage: "only lines whose message contains `TEXT`"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line"},
-		&cli.StringFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `DURATION` (seconds, or a Go duration such as 1m30s)"},
+		durationFlag,
 	},
 	OnUsageError: onUsageError,
 	Action:       runTracePipe,
