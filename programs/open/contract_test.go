@@ -1,0 +1,64 @@
+package open
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The Go side names the C side's functions and tables; each name must be
+// what the rendered program defines.
+func TestNamesDefinedInTheProgram(t *testing.T) {
+	o := defaultOpenOptions()
+	o.Kprobe = "do_sys_openat2"
+	for _, out := range []Output{OutputPerf, OutputRingbuf} {
+		o.Output, o.RingPages, o.RingWakeup = out, 64, 16
+		src, err := Render(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"int " + KprobeEntry + "(struct pt_regs *ctx",
+			"int " + KprobeReturn + "(struct pt_regs *ctx)",
+			"BPF_ARRAY(" + LostTable + ", u64, 1);",
+		} {
+			if !strings.Contains(src, want) {
+				t.Errorf("%s: the program does not define %q", out, want)
+			}
+		}
+		table := map[Output]string{OutputPerf: "BPF_PERF_OUTPUT(" + EventsTable + ");", OutputRingbuf: "BPF_RINGBUF_OUTPUT(" + EventsTable + ", 64);"}[out]
+		if !strings.Contains(src, table) {
+			t.Errorf("%s: the program does not define %q", out, table)
+		}
+	}
+}
+
+// The trace-pipe variant's printk and its decoder agree: a message made
+// with the rendered format and the values the C puts in it decodes back.
+func TestTracePrintkMatchesDecoder(t *testing.T) {
+	o := defaultOpenOptions()
+	o.Output, o.Tag = OutputTracePipe, "5eed"
+	src, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`bpf_trace_printk\("([^"]*)\\n", pid_ret, meta, ev->path\);`).FindStringSubmatch(src)
+	if m == nil {
+		t.Fatalf("no printk of pid_ret, meta and path in:\n%s", src)
+	}
+	format := strings.ReplaceAll(m[1], "%llu", "%d")
+	var comm [16]byte
+	copy(comm[:], "cat")
+	path := "/etc/a b\tc"
+	meta := fmt.Sprintf("%x%03x%d", comm, len(path), 0)
+	msg := fmt.Sprintf(format, uint64(4242)<<32|uint64(uint32(3)), meta, path)
+	raw := fmt.Sprintf("%16s-%-7d [001] ...1. 10721.259736: bpf_trace_printk: %s", "cat", 4242, msg)
+	var ev Event
+	if res, err := NewTraceDecoder("5eed").Feed(raw, &ev); res != TraceEvent || err != nil {
+		t.Fatalf("the decoder took %q as %v, %v", raw, res, err)
+	}
+	if ev.PID != 4242 || ev.Ret != 3 || ev.CommString() != "cat" || ev.PathString() != path {
+		t.Errorf("decoded %+v", ev)
+	}
+}
