@@ -20,24 +20,24 @@ var helloSource string
 
 var helloTemplate = render.Parse("hello.c.tmpl", helloSource)
 
-// HelloKprobe is the BPF function attached to each clone syscall function.
+// KprobeFunction is the BPF function attached to each clone syscall function.
 const KprobeFunction = "hello_kprobe"
 
-// HelloMessage is what every hello line says.
+// Message is what every hello line says.
 const Message = "Hello, World!"
 
-// HelloSyscalls are the syscalls hello probes: fork and threads go through clone,
+// Syscalls are the syscalls hello probes: fork and threads go through clone,
 // newer runtimes (glibc's pthread_create, Go's os/exec) through clone3.
 var Syscalls = []string{"clone", "clone3"}
 
-// HelloOptions fills hello.c.tmpl.
+// Options fills hello.c.tmpl.
 type Options struct {
 	Kprobe      bool     // render the kprobe function (attached to each syscall function)
 	Tracepoints []string // syscalls from HelloSyscalls whose sys_enter tracepoint to probe
 	Tag         string   // hex marker in front of every line
 }
 
-// RenderHello returns the C text of the hello program for o.
+// Render returns the C text of the hello program for o.
 func Render(o Options) (string, error) {
 	if err := render.CheckTag(o.Tag); err != nil {
 		return "", err
@@ -53,7 +53,7 @@ func Render(o Options) (string, error) {
 	return render.Execute(helloTemplate, o)
 }
 
-// ParseHelloLine parses one physical line of trace_pipe, anchored on the
+// ParseLine parses one physical line of trace_pipe, anchored on the
 // tag (tracefs.ParseTagged), so no comm can hide or fake a line. ours is
 // false for other writers' lines; a line of ours that does not parse, or
 // says something else, comes with an error and must be counted, not dropped.

@@ -39,7 +39,7 @@ const (
 	LostTable    = "open_lost" // BPF_ARRAY: [0] counts events perf had no room for
 )
 
-// OpenSyscalls says which syscalls tracepoint pairs (sys_enter_X/sys_exit_X) to render.
+// Syscalls says which syscalls tracepoint pairs (sys_enter_X/sys_exit_X) to render.
 type Syscalls struct {
 	Open, Openat, Openat2 bool
 }
@@ -58,7 +58,7 @@ func (s Syscalls) Names() []string {
 	return names
 }
 
-// OpenOptions fills open.c.tmpl. Every field renders to code or to nothing.
+// Options fills open.c.tmpl. Every field renders to code or to nothing.
 type Options struct {
 	PID        uint32 // tgid to trace; 0 traces all
 	TID        uint32 // thread to trace; 0 traces all
@@ -104,7 +104,7 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// RenderOpen returns the C text of the open program for o.
+// Render returns the C text of the open program for o.
 func Render(o Options) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", err
@@ -112,15 +112,15 @@ func Render(o Options) (string, error) {
 	return render.Execute(openTemplate, o)
 }
 
-// OpenEventSize is the size of struct open_event; open.c.tmpl states it too
-// and the C compiler checks it there. Samples are shorter: OpenHeaderSize
+// EventSize is the size of struct open_event; open.c.tmpl states it too
+// and the C compiler checks it there. Samples are shorter: HeaderSize
 // bytes, then the path up to and including its NUL.
 const (
 	EventSize  = 312
 	HeaderSize = 56
 )
 
-// OpenEvent mirrors struct open_event in open.c.tmpl.
+// Event mirrors struct open_event in open.c.tmpl.
 type Event struct {
 	TsNs          uint64
 	PID           uint32
@@ -135,7 +135,7 @@ type Event struct {
 	Path          [256]byte
 }
 
-// DecodeOpenEvent fills ev from a raw sample without reflection or allocation.
+// DecodeEvent fills ev from a raw sample without reflection or allocation.
 func DecodeEvent(b []byte, ev *Event) error {
 	if len(b) < HeaderSize {
 		return fmt.Errorf("open event: %d bytes, want at least %d", len(b), HeaderSize)

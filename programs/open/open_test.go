@@ -87,7 +87,7 @@ func TestOpenEventSize(t *testing.T) {
 	}
 	cSize, _ := strconv.Atoi(m[1])
 	if cSize != EventSize {
-		t.Errorf("C size %d, OpenEventSize %d", cSize, EventSize)
+		t.Errorf("C size %d, EventSize %d", cSize, EventSize)
 	}
 	if s := int(unsafe.Sizeof(Event{})); s != cSize {
 		t.Errorf("unsafe.Sizeof(OpenEvent{}) = %d, C size %d", s, cSize)
@@ -101,7 +101,7 @@ func TestOpenEventSize(t *testing.T) {
 	}
 	cHeader, _ := strconv.Atoi(h[1])
 	if off := int(unsafe.Offsetof(Event{}.Path)); cHeader != HeaderSize || off != cHeader {
-		t.Errorf("C header %d, OpenHeaderSize %d, offset of Path %d", cHeader, HeaderSize, off)
+		t.Errorf("C header %d, HeaderSize %d, offset of Path %d", cHeader, HeaderSize, off)
 	}
 }
 

@@ -34,7 +34,7 @@ const (
 	TraceBad                      // ours but malformed, with an error; counted in Bad
 )
 
-// OpenTraceDecoder turns the physical lines of trace_pipe back into the
+// TraceDecoder turns the physical lines of trace_pipe back into the
 // trace-pipe variant's events. A newline in a path makes the kernel print
 // the rest of the entry on the following physical lines (one entry is
 // always printed whole, with nothing in between); Feed joins them until the
@@ -49,7 +49,7 @@ type TraceDecoder struct {
 	bad     uint64
 }
 
-// NewOpenTraceDecoder returns a decoder for the lines printed by the open
+// NewTraceDecoder returns a decoder for the lines printed by the open
 // program rendered with Tag tag.
 func NewTraceDecoder(tag string) *TraceDecoder {
 	return &TraceDecoder{tag: tag, path: make([]byte, 0, openMaxPathText)}
