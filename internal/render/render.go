@@ -58,13 +58,3 @@ func CheckTag(tag string) error {
 	}
 	return nil
 }
-
-// CString returns b up to its first NUL byte, as a string.
-func CString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
-}

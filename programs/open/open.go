@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 )
 
@@ -156,8 +157,8 @@ func DecodeEvent(b []byte, ev *Event) error {
 }
 
 // CommString and PathString return the NUL-terminated strings.
-func (ev *Event) CommString() string { return render.CString(ev.Comm[:]) }
-func (ev *Event) PathString() string { return render.CString(ev.Path[:]) }
+func (ev *Event) CommString() string { return string(output.CString(ev.Comm[:])) }
+func (ev *Event) PathString() string { return string(output.CString(ev.Path[:])) }
 
 // Truncated reports whether the path was longer than the 255 bytes Path
 // holds, so that PathString is only its start.

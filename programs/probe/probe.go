@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 )
 
@@ -320,7 +321,7 @@ func (l ProbeLayout) Decode(b []byte, ev *ProbeEvent) error {
 		var v ProbeValue
 		switch {
 		case f.String:
-			v.Str = render.CString(b[f.Offset : f.Offset+f.Size])
+			v.Str = string(output.CString(b[f.Offset : f.Offset+f.Size]))
 		case f.Size == 4 && f.Signed:
 			v.Int = uint64(int64(int32(le.Uint32(b[f.Offset:]))))
 		case f.Size == 4:
@@ -353,7 +354,7 @@ func (s *ProbeSpec) Value(ev *ProbeEvent, i int) ProbeValue {
 	case "cpu":
 		v.Int = uint64(ev.Header.CPU)
 	case "comm":
-		v.Str = render.CString(ev.Header.Comm[:])
+		v.Str = string(output.CString(ev.Header.Comm[:]))
 	}
 	return v
 }
