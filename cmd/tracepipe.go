@@ -1,10 +1,7 @@
 package cmd
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -42,63 +39,49 @@ func runTracePipe(c *cli.Context) error {
 		return err
 	}
 	grep, asJSON := c.String("grep"), c.Bool("json")
-	sigCtx, stopSignals := session.SignalContext(c.Context)
-	defer stopSignals()
-	dir, err := tracefs.Dir()
-	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("%w (try: sudo gosnoop trace-pipe)", err)
-	}
-	if err != nil {
-		return err
-	}
-	pipe, err := session.OpenTracePipe(dir)
-	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("%w (trace_pipe is readable by root only; try: sudo gosnoop trace-pipe)", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer pipe.Close()
-	if grep != "" {
-		pipe.Keep = func(raw string) bool { return strings.Contains(raw, grep) }
-	}
-	ctx, stop := context.WithCancel(sigCtx)
-	if d > 0 {
-		ctx, stop = context.WithTimeout(sigCtx, d)
-	}
-	defer stop()
-
-	o := session.NewOutput(sigCtx, c.App.Writer, c.App.ErrWriter)
-	if !asJSON {
-		fmt.Fprintf(o.Out, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
-	}
-	fmt.Fprintf(o.ErrOut, "Reading %s/trace_pipe... Hit Ctrl-C to end.\n", dir)
-	o.ErrOut.Flush()
-	lostTotal := func() uint64 { return pipe.Lost() + o.Dropped }
-	pipe.OnLost = func(_, _ uint64) { o.ReportLost(lostTotal(), "line") }
-	var lines uint64
-	var buf []byte
-	err = pipe.Read(ctx, func(l tracefs.Line) error {
-		if grep != "" && !strings.Contains(l.Message, grep) {
-			return nil
-		}
-		if !o.Backlogged() {
-			lines++
-			if asJSON {
-				buf = appendTraceLineJSON(buf[:0], l)
-			} else {
-				buf = appendTraceLineRow(buf[:0], l)
-			}
-			o.Out.Write(buf)
-			o.Out.Flush()
-		}
-		o.ReportLost(lostTotal(), "line")
-		return o.Out.Err()
+	s, err := session.Start(c.Context, session.Config{
+		Command: "gosnoop trace-pipe", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
+		Duration: d, TracePipe: true, ReadOnly: true,
 	})
-	if bad := pipe.Bad(); bad > 0 {
-		o.Report("%d %s could not be parsed", bad, output.Plural(bad, "line"))
+	if err != nil {
+		return err
 	}
-	return o.Finish(err, session.CountSummary(lines, "line", lostTotal()))
+	defer s.Close()
+	s.Begin("", func() {
+		if !asJSON {
+			fmt.Fprintf(s.Out.Out, "%-14s %-16s %-7s %-3s %-5s %s\n", "TIME(s)", "TASK", "PID", "CPU", "FLAGS", "EVENT: MESSAGE")
+		}
+	})
+	var lines, unparsed uint64
+	var line tracefs.Line
+	var buf []byte
+	lost, err := s.DrainTracePipe("line", func(raw string) (session.LineKind, error) {
+		if grep != "" && !strings.Contains(raw, grep) {
+			return session.LineOther, nil
+		}
+		l, err := tracefs.ParseLine(raw)
+		switch {
+		case err != nil:
+			unparsed++ // someone else's text, such as a message's second line
+			return session.LineOther, nil
+		case grep != "" && !strings.Contains(l.Message, grep):
+			return session.LineOther, nil
+		}
+		line = l
+		return session.LineEvent, nil
+	}, func() {
+		lines++
+		if asJSON {
+			buf = appendTraceLineJSON(buf[:0], line)
+		} else {
+			buf = appendTraceLineRow(buf[:0], line)
+		}
+		s.Out.Out.Write(buf)
+	})
+	if unparsed > 0 {
+		s.Out.Report("%d %s could not be parsed", unparsed, output.Plural(unparsed, "line"))
+	}
+	return s.Finish(err, session.CountSummary(lines, "line", lost))
 }
 
 // appendTraceLineRow writes the table row; the task and the message are

@@ -38,6 +38,10 @@ type Config struct {
 	// the whole system; it is taken before compiling, so a busy one fails
 	// first and no line of ours reaches the other reader.
 	TracePipe bool
+	// ReadOnly: the run loads no program and only reads trace_pipe, which
+	// needs no BPF privileges, only access to tracefs; its start line says
+	// what it reads.
+	ReadOnly bool
 }
 
 // Session is one tracing run. Start it, Load a program, Attach it, Begin,
@@ -64,19 +68,25 @@ type Session struct {
 func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s := &Session{cfg: cfg, Logf: Logger(cfg.Stderr, cfg.Verbose)}
 	s.sig, s.stopSig = SignalContext(ctx)
-	if err := caps.Check(cfg.Command); err != nil {
+	fail := func(err error) (*Session, error) {
 		s.Close()
+		if errors.Is(err, os.ErrPermission) {
+			err = fmt.Errorf("%w (try: sudo %s)", err, cfg.Command)
+		}
 		return nil, err
+	}
+	if !cfg.ReadOnly {
+		if err := caps.Check(cfg.Command); err != nil {
+			return fail(err)
+		}
 	}
 	var err error
 	if s.TraceDir, err = tracefs.Dir(); err != nil {
-		s.Close()
-		return nil, err
+		return fail(err)
 	}
 	if cfg.TracePipe {
 		if s.Pipe, err = OpenTracePipe(s.TraceDir); err != nil {
-			s.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	s.Out = NewOutput(s.sig, cfg.Stdout, cfg.Stderr)
@@ -266,10 +276,14 @@ func (s *Session) Begin(what string, header func()) context.Context {
 	if header != nil {
 		header()
 	}
+	doing := "Tracing " + what
+	if s.cfg.ReadOnly {
+		doing = "Reading " + s.TraceDir + "/trace_pipe"
+	}
 	if s.cfg.Duration > 0 {
-		fmt.Fprintf(s.Out.ErrOut, "Tracing %s for %s... Hit Ctrl-C to end.\n", what, s.cfg.Duration)
+		fmt.Fprintf(s.Out.ErrOut, "%s for %s... Hit Ctrl-C to end.\n", doing, s.cfg.Duration)
 	} else {
-		fmt.Fprintf(s.Out.ErrOut, "Tracing %s... Hit Ctrl-C to end.\n", what)
+		fmt.Fprintf(s.Out.ErrOut, "%s... Hit Ctrl-C to end.\n", doing)
 	}
 	s.Out.ErrOut.Flush()
 	return s.trace
