@@ -84,13 +84,16 @@ func runTracePipe(c *cli.Context) error {
 	return s.Finish(err, session.CountSummary(lines, "line", lost))
 }
 
-// appendTraceLineRow writes the table row; the task and the message are
-// whatever the writer put there, so both are escaped.
+// appendTraceLineRow writes the table row. The task and the message are
+// whatever the writer put there, and a line split by a newline in a comm
+// puts that comm's bytes in any column, so every text column is escaped.
 func appendTraceLineRow(b []byte, l tracefs.Line) []byte {
 	b = output.AppendLeft(b, strconv.AppendFloat(nil, l.Timestamp, 'f', 6, 64), 14)
 	b = append(b, ' ')
 	b = append(output.AppendEscapedLeft(b, []byte(l.Task), 16), ' ')
-	b = fmt.Appendf(b, "%-7d %-3d %-5s %s: ", l.PID, l.CPU, l.Flags, l.Function)
+	b = fmt.Appendf(b, "%-7d %-3d ", l.PID, l.CPU)
+	b = append(output.AppendEscapedLeft(b, []byte(l.Flags), 5), ' ')
+	b = append(output.AppendEscaped(b, []byte(l.Function)), ": "...)
 	b = output.AppendEscaped(b, []byte(l.Message))
 	return append(b, '\n')
 }

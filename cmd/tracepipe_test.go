@@ -60,3 +60,23 @@ func TestTracePipeUsage(t *testing.T) {
 		t.Errorf("exit %d, %q", code, stderr)
 	}
 }
+
+// A comm holding a newline leaves the next physical line entirely in its
+// writer's hands, so every text column of a parsed line can hold escapes.
+func TestTracePipeRowEscapesEveryTextColumn(t *testing.T) {
+	raw := "x\x1b[2J-12 [001] 5.000000: ev\x1b]0;t\a: m\x1b[31m"
+	l, err := tracefs.ParseLine(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Function == "" || !strings.Contains(l.Function, "\x1b") {
+		t.Fatalf("the example no longer puts an escape in the event column: %+v", l)
+	}
+	row := string(appendTraceLineRow(nil, l))
+	if strings.ContainsAny(row, "\x1b\a") {
+		t.Errorf("raw control bytes in the row: %q", row)
+	}
+	if !strings.Contains(row, `ev\x1b]0;t\x07: m\x1b[31m`) {
+		t.Errorf("row %q", row)
+	}
+}

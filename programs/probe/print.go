@@ -85,7 +85,7 @@ func (p *Printer) Print(spec *ProbeSpec, ev *ProbeEvent) bool {
 		}
 		b = fmt.Appendf(b, "%-7d %-7d ", ev.Header.PID, ev.Header.TID)
 		b = append(output.AppendEscapedLeft(b, comm, 16), ' ')
-		b = fmt.Appendf(b, "%-16s ", spec.Function)
+		b = append(output.AppendEscapedLeft(b, []byte(spec.Function), 16), ' ')
 		b = output.AppendEscaped(b, []byte(msg))
 		b = append(b, '\n')
 	}
