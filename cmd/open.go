@@ -125,14 +125,15 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
-	logf := session.Logger(stderr, cfg.verbose)
 	if cfg.prog.Output == open.OutputTracePipe {
 		cfg.prog.Tag = session.NewTag()
 	}
-	open.ChooseOutput(&cfg.prog, cfg.pages, runtime.NumCPU(), session.PerfWakeupFor(cfg.pages, open.EventSize), logf)
+	wakeup := session.PerfWakeupFor(cfg.pages, open.EventSize)
 
 	if cfg.ebpf {
-		if err := open.Plan(&cfg.prog, cfg.attach, ebpfView(), func(string, ...any) {}); err != nil {
+		view, quiet := ebpfView(), func(string, ...any) {}
+		open.ChooseOutput(&cfg.prog, view, cfg.pages, runtime.NumCPU(), wakeup, quiet)
+		if err := open.Plan(&cfg.prog, cfg.attach, view, quiet); err != nil {
 			return err
 		}
 		src, err := open.Render(cfg.prog)
@@ -151,7 +152,9 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	if err := open.Plan(&cfg.prog, cfg.attach, kernel.Live{Dir: s.TraceDir}, s.Logf); err != nil {
+	view := kernel.Live{Dir: s.TraceDir}
+	open.ChooseOutput(&cfg.prog, view, cfg.pages, runtime.NumCPU(), wakeup, s.Logf)
+	if err := open.Plan(&cfg.prog, cfg.attach, view, s.Logf); err != nil {
 		return err
 	}
 	p := open.NewPrinter(s.Out.Out, cfg.print)
@@ -161,7 +164,7 @@ func runOpen(c *cli.Context) error {
 	if s.Pipe == nil {
 		readers = append(readers, session.Reader{
 			Table: open.EventsTable, Ring: cfg.prog.Output == open.OutputRingbuf, LostTable: open.LostTable,
-			Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, open.EventSize),
+			Pages: cfg.pages, Wakeup: wakeup,
 			OnSample: func(b []byte) {
 				if open.DecodeEvent(b, &ev) != nil {
 					bad++

@@ -110,6 +110,11 @@ func TestOpenEBPFWithoutRoot(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "struct open_event") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
+	// Creating a ring buffer to find out takes privileges a user lacks:
+	// --ebpf assumes one, as it assumes kprobes, rather than show perf.
+	if !strings.Contains(stdout, "BPF_RINGBUF_OUTPUT(open_events") {
+		t.Errorf("auto output without root did not assume a ring buffer:\n%s", stdout)
+	}
 }
 
 func TestOpenWithoutPrivileges(t *testing.T) {

@@ -100,7 +100,10 @@ func parseAttachMode(s string) (attach.Mode, error) {
 // --ebpf prints what a run would compile; without root, what it can read,
 // assuming the rest.
 func ebpfView() kernel.View {
-	if dir, err := tracefs.Dir(); err == nil && os.Geteuid() == 0 {
+	if os.Geteuid() != 0 {
+		return kernel.Assumed{} // and tracefs.Dir would try to mount tracefs
+	}
+	if dir, err := tracefs.Dir(); err == nil {
 		return kernel.Live{Dir: dir}
 	}
 	return kernel.Assumed{}

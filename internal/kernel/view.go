@@ -9,6 +9,7 @@ type View interface {
 	FirstFunction(candidates []string) (string, error)
 	HasEvent(category, event string) bool
 	TraceDir() string
+	RingBuffer() error
 }
 
 // Live is the running kernel, as seen through tracefs at dir.
@@ -18,10 +19,12 @@ func (l Live) Kprobes() (bool, string)                    { return Kprobes(l.Dir
 func (l Live) FirstFunction(fns []string) (string, error) { return FirstFunction(fns) }
 func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
 func (l Live) TraceDir() string                           { return l.Dir }
+func (l Live) RingBuffer() error                          { return RingBuffer() }
 
 // Assumed is the running kernel for a user who cannot look inside tracefs:
 // it reads kallsyms (its names are readable by anyone) and assumes kprobes
-// and every tracepoint exist, so --ebpf shows the most a real run renders.
+// and every tracepoint and the ring buffer exist (creating a map to find out
+// takes privileges), so --ebpf shows the most a real run renders.
 type Assumed struct{}
 
 func (Assumed) Kprobes() (bool, string) { return true, "assumed by --ebpf" }
@@ -33,3 +36,4 @@ func (Assumed) FirstFunction(fns []string) (string, error) {
 }
 func (Assumed) HasEvent(string, string) bool { return true }
 func (Assumed) TraceDir() string             { return "tracefs" }
+func (Assumed) RingBuffer() error            { return nil }

@@ -56,9 +56,9 @@ func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)
 // (one buffer for all CPUs, events in order), perf buffers otherwise. It
 // sizes the ring buffer like the perf buffers of all cpus together, and its
 // wakeups like the perf reader's.
-func ChooseOutput(o *Options, pages, cpus, wakeup int, logf func(string, ...any)) {
+func ChooseOutput(o *Options, k kernel.View, pages, cpus, wakeup int, logf func(string, ...any)) {
 	if o.Output == OutputAuto {
-		if err := kernel.RingBuffer(); err != nil {
+		if err := k.RingBuffer(); err != nil {
 			o.Output = OutputPerf
 			logf("output: perf buffers (no ring buffer: %v)", err)
 		} else {
