@@ -117,7 +117,9 @@ func openAttachCheck(traceDir string, traceErr error, kprobesOK bool) (string, d
 	var why []string
 	var o open.Options
 	err := open.Plan(&o, attach.Auto, kernel.Live{Dir: traceDir}, func(format string, args ...any) {
-		why = append(why, fmt.Sprintf(format, args...))
+		if msg := fmt.Sprintf(format, args...); strings.HasPrefix(msg, "not using kprobes") {
+			why = append(why, msg)
+		}
 	})
 	if err != nil {
 		return doctor.AttachNone, doctor.Fail(name, err.Error(),

@@ -2,6 +2,8 @@
 // can declare its plan in pure Go and the session carry it out.
 package attach
 
+import "github.com/gosnoop/gosnoop/internal/kernel"
+
 // Mode says how a program may attach: the --attach flag.
 type Mode string
 
@@ -10,6 +12,27 @@ const (
 	Kprobes     Mode = "kprobe"     // kprobes only
 	Tracepoints Mode = "tracepoint" // tracepoints only
 )
+
+// UseKprobes says whether a planner in mode m looks for kprobe functions:
+// never with Tracepoints; with Auto where the kernel has kprobes; with
+// Kprobes always, saying so when they look unavailable. logf says why.
+func (m Mode) UseKprobes(k kernel.View, logf func(string, ...any)) bool {
+	if m == Tracepoints {
+		return false
+	}
+	ok, reason := k.Kprobes()
+	switch {
+	case ok:
+		logf("kprobes available (%s)", reason)
+		return true
+	case m == Kprobes:
+		logf("kprobes look unavailable (%s); trying anyway as --attach kprobe asks", reason)
+		return true
+	default:
+		logf("not using kprobes: %s", reason)
+		return false
+	}
+}
 
 // Kprobe is one kprobe or kretprobe of a program.
 type Kprobe struct {

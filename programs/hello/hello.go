@@ -33,7 +33,7 @@ var Syscalls = []string{"clone", "clone3"}
 // Options fills hello.c.tmpl.
 type Options struct {
 	Kprobe      bool     // render the kprobe function (attached to each syscall function)
-	Tracepoints []string // syscalls from HelloSyscalls whose sys_enter tracepoint to probe
+	Tracepoints []string // syscalls from Syscalls whose sys_enter tracepoint to probe
 	Tag         string   // hex marker in front of every line
 }
 
@@ -71,31 +71,36 @@ func ParseLine(tag, raw string) (ln tracefs.Line, ours bool, err error) {
 
 // Plan decides what hello probes, in o: kprobes on the clone syscalls'
 // functions where they attach, with their sys_enter tracepoints as the
-// fallback, or only one kind as mode asks.
+// fallback, or only one kind as mode asks. In auto mode kprobes are not
+// used when a syscall without a kprobe function has a tracepoint: a kprobe
+// on clone alone would leave clone3 untraced where its tracepoint would not.
 func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)) (attach.Plan, error) {
 	plan := attach.Plan{Fallback: true}
-	if mode != attach.Tracepoints {
-		ok, reason := k.Kprobes()
-		if ok || mode == attach.Kprobes {
-			for _, sc := range Syscalls {
-				var candidates []string
-				for _, prefix := range kernel.SyscallPrefixes {
-					candidates = append(candidates, prefix+sc)
-				}
-				fn, err := k.FirstFunction(candidates)
-				if err != nil {
-					logf("no kprobe for %s: %v", sc, err)
-					continue
-				}
-				plan.Kprobes = append(plan.Kprobes, attach.Kprobe{Function: fn, Program: KprobeFunction})
+	if mode.UseKprobes(k, logf) {
+		var uncovered []string // syscalls with no kprobe but a tracepoint
+		for _, sc := range Syscalls {
+			var candidates []string
+			for _, prefix := range kernel.SyscallPrefixes {
+				candidates = append(candidates, prefix+sc)
 			}
-			o.Kprobe = len(plan.Kprobes) > 0
-		} else {
-			logf("not using kprobes: %s", reason)
+			fn, err := k.FirstFunction(candidates)
+			if err != nil {
+				logf("no kprobe for %s: %v", sc, err)
+				if k.HasEvent("syscalls", "sys_enter_"+sc) {
+					uncovered = append(uncovered, sc)
+				}
+				continue
+			}
+			plan.Kprobes = append(plan.Kprobes, attach.Kprobe{Function: fn, Program: KprobeFunction})
 		}
-		if mode == attach.Kprobes && !o.Kprobe {
+		switch {
+		case mode == attach.Kprobes && len(plan.Kprobes) == 0:
 			return plan, fmt.Errorf("--attach kprobe: no clone syscall function in /proc/kallsyms")
+		case mode == attach.Auto && len(uncovered) > 0 && len(plan.Kprobes) > 0:
+			logf("not using kprobes: they would miss %s, which its tracepoint catches", strings.Join(uncovered, ", "))
+			plan.Kprobes = nil
 		}
+		o.Kprobe = len(plan.Kprobes) > 0
 	}
 	if mode != attach.Kprobes {
 		for _, sc := range Syscalls {

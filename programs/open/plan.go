@@ -12,28 +12,16 @@ import (
 // tracepoints serving as the fallback when the kprobes do not attach. logf
 // says why.
 func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)) error {
-	if mode != attach.Tracepoints {
-		ok, reason := k.Kprobes()
-		var fn string
-		var ferr error
-		if ok || mode == attach.Kprobes { // reading kallsyms takes tens of milliseconds
-			fn, ferr = k.FirstFunction(KprobeFunctions)
-		}
+	if mode.UseKprobes(k, logf) { // reading kallsyms takes tens of milliseconds: only then
+		fn, err := k.FirstFunction(KprobeFunctions)
 		switch {
-		case mode == attach.Kprobes && ferr != nil:
-			return fmt.Errorf("--attach kprobe: %w", ferr)
-		case mode == attach.Kprobes:
-			o.Kprobe = fn
-			if !ok {
-				logf("kprobes look unavailable (%s); trying anyway as --attach kprobe asks", reason)
-			}
-		case !ok:
-			logf("not using kprobes: %s", reason)
-		case ferr != nil:
-			logf("not using kprobes: %v", ferr)
+		case err != nil && mode == attach.Kprobes:
+			return fmt.Errorf("--attach kprobe: %w", err)
+		case err != nil:
+			logf("not using kprobes: %v", err)
 		default:
 			o.Kprobe = fn
-			logf("kprobes available (%s); will try %s first", reason, fn)
+			logf("will try a kprobe on %s first", fn)
 		}
 	}
 	if mode != attach.Kprobes {
