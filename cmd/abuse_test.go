@@ -340,6 +340,9 @@ func TestSignalsEndWithSummary(t *testing.T) {
 		if strings.Contains(stderr.String(), "Hit Ctrl-C") {
 			t.Errorf("claimed to trace after an interrupt during the compile:\n%s", stderr.String())
 		}
+		if strings.Contains(stderr.String(), "attached") {
+			t.Errorf("attached after an interrupt during the compile:\n%s", stderr.String())
+		}
 		if !strings.Contains(stderr.String(), "0 events, 0 lost\n") || stdout.String() != "" {
 			t.Errorf("stdout %q, stderr:\n%s", stdout.String(), stderr.String())
 		}
@@ -618,7 +621,7 @@ func TestLongPathsMarkedTruncated(t *testing.T) {
 			}
 			tr.stop(t)
 			if v, ok := got["long"]; !ok || !v {
-				t.Errorf("the %d-byte path: seen %v, truncated %v", len(long), ok, v)
+				t.Errorf("the %d-byte path (cat %d): seen %v, truncated %v; stdout ends:\n%s\nstderr:\n%s", len(long), longPID, ok, v, tail(tr.stdout.String(), 1500), tr.stderr.String())
 			}
 			if v, ok := got["exact"]; !ok || v {
 				t.Errorf("the 255-byte path (cat %d): seen %v, truncated %v; stdout ends:\n%s\nstderr:\n%s", exactPID, ok, v, tail(tr.stdout.String(), 1500), tr.stderr.String())

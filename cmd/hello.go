@@ -83,16 +83,16 @@ func runHello(c *cli.Context) error {
 	p := hello.NewPrinter(s.Out.Out)
 	s.Begin("clone() calls", p.Header)
 	var line tracefs.Line
-	lost, err := s.DrainTracePipe("line", func(raw string) (session.LineKind, error) {
+	lost, err := s.DrainTracePipe("line", func(raw string) (tracefs.LineKind, error) {
 		l, ours, err := hello.ParseLine(opts.Tag, raw)
 		switch {
 		case !ours:
-			return session.LineOther, nil
+			return tracefs.LineOther, nil
 		case err != nil:
-			return session.LineBad, err
+			return tracefs.LineBad, err
 		}
 		line = l
-		return session.LineEvent, nil
-	}, func() { p.Print(line) })
+		return tracefs.LineEvent, nil
+	}, func() { p.Print(line) }, nil)
 	return s.Finish(err, session.CountSummary(p.Lines(), "line", lost))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
 
@@ -194,20 +195,9 @@ func runOpen(c *cli.Context) error {
 		}
 	} else {
 		dec := open.NewTraceDecoder(cfg.prog.Tag)
-		lost, err = s.DrainTracePipe("event", func(raw string) (session.LineKind, error) {
-			switch res, err := dec.Feed(raw, &ev); res {
-			case open.TraceMore:
-				return session.LineMore, nil
-			case open.TraceBad:
-				return session.LineBad, err
-			case open.TraceEvent:
-				return session.LineEvent, nil
-			}
-			return session.LineOther, nil
-		}, func() { p.Print(&ev) })
-		if ferr := dec.Finish(); ferr != nil {
-			s.Out.Report("%v", ferr)
-		}
+		lost, err = s.DrainTracePipe("event", func(raw string) (tracefs.LineKind, error) {
+			return dec.Feed(raw, &ev)
+		}, func() { p.Print(&ev) }, dec.Finish)
 	}
 	return s.Finish(err, session.CountSummary(p.Events(), "event", lost))
 }

@@ -55,20 +55,20 @@ func runTracePipe(c *cli.Context) error {
 	var lines, unparsed uint64
 	var line tracefs.Line
 	var buf []byte
-	lost, err := s.DrainTracePipe("line", func(raw string) (session.LineKind, error) {
+	lost, err := s.DrainTracePipe("line", func(raw string) (tracefs.LineKind, error) {
 		if grep != "" && !strings.Contains(raw, grep) {
-			return session.LineOther, nil
+			return tracefs.LineOther, nil
 		}
 		l, err := tracefs.ParseLine(raw)
 		switch {
 		case err != nil:
 			unparsed++ // someone else's text, such as a message's second line
-			return session.LineOther, nil
+			return tracefs.LineOther, nil
 		case grep != "" && !strings.Contains(l.Message, grep):
-			return session.LineOther, nil
+			return tracefs.LineOther, nil
 		}
 		line = l
-		return session.LineEvent, nil
+		return tracefs.LineEvent, nil
 	}, func() {
 		lines++
 		if asJSON {
@@ -77,7 +77,7 @@ func runTracePipe(c *cli.Context) error {
 			buf = appendTraceLineRow(buf[:0], line)
 		}
 		s.Out.Out.Write(buf)
-	})
+	}, nil)
 	if unparsed > 0 {
 		s.Out.Report("%d %s could not be parsed", unparsed, output.Plural(unparsed, "line"))
 	}

@@ -41,32 +41,35 @@ func NewOutput(sig context.Context, stdout, stderr io.Writer) *Output {
 	return &Output{Out: output.NewWriter(stdout, maxPendingOutput), ErrOut: output.NewWriter(stderr, 64<<10), sig: sig}
 }
 
-// report prints one line on stderr without waiting for it.
+// Report prints one line on stderr without waiting for it.
 func (o *Output) Report(format string, args ...any) {
 	fmt.Fprintf(o.ErrOut, "gosnoop: "+format+"\n", args...)
 	o.ErrOut.Flush()
 }
 
-// reportLost reports drops beyond those reported already, at most once per
-// lostCheckInterval; the summary has the final count.
-func (o *Output) ReportLost(total uint64, what string) {
+// ReportLost reports drops beyond those reported already, at most once per
+// lostCheckInterval; the summary has the final count. hint says what would
+// help, unless stdout is backlogged: then the reader of stdout is the cause.
+func (o *Output) ReportLost(total uint64, what, hint string) {
 	if total <= o.reported || time.Since(o.reportedAt) < lostCheckInterval {
 		return
 	}
-	hint := "try a larger --buffer-pages"
 	if o.Out.Backlogged() {
 		hint = "the reader of stdout is not keeping up"
 	}
-	o.Report("lost %d %s (total %d); %s", total-o.reported, output.Plural(total-o.reported, what), total, hint)
+	if hint != "" {
+		hint = "; " + hint
+	}
+	o.Report("lost %d %s (total %d)%s", total-o.reported, output.Plural(total-o.reported, what), total, hint)
 	o.reported, o.reportedAt = total, time.Now()
 }
 
-// backlogged says whether a trace_pipe reader should drop what it read
-// rather than print it, and counts the drop. trace_pipe has no
-// back-pressure: waiting for stdout would only let the kernel overwrite
+// DropIfBacklogged says whether a trace_pipe reader should drop what it
+// read rather than print it, and counts the drop in Dropped. trace_pipe has
+// no back-pressure: waiting for stdout would only let the kernel overwrite
 // lines, and those losses show only once reading resumes. Dropped here,
 // each is counted, and reported as it happens.
-func (o *Output) Backlogged() bool {
+func (o *Output) DropIfBacklogged() bool {
 	if !o.Out.Backlogged() {
 		return false
 	}
@@ -103,12 +106,12 @@ func (o *Output) pollLoop(ctx context.Context, poll func(time.Duration), lost fu
 		if err != nil {
 			return err
 		}
-		o.ReportLost(n, "event")
+		o.ReportLost(n, "event", "try a larger --buffer-pages")
 	}
 	return nil
 }
 
-// finish writes out what is queued and prints the summary line. After a
+// Finish writes out what is queued and prints the summary line. After a
 // signal it waits for stdout and stderr only briefly. A reader of stdout
 // that went away (EPIPE) ends the run normally.
 func (o *Output) Finish(runErr error, summary string) error {

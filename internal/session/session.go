@@ -85,7 +85,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return fail(err)
 	}
 	if cfg.TracePipe {
-		if s.Pipe, err = OpenTracePipe(s.TraceDir); err != nil {
+		if s.Pipe, err = tracefs.OpenPipe(s.TraceDir); err != nil {
 			return fail(err)
 		}
 	}
@@ -129,12 +129,13 @@ type reader struct {
 	lost  func() uint64 // what the kernel told a perf reader
 }
 
-// Module is the loaded program, for its tables.
-func (s *Session) Module() *bcc.Module { return s.m }
-
 // Load compiles src and opens its readers, before anything attaches, so no
-// event finds them missing. Attach's fallback loads again.
+// event finds them missing. Attach's fallback loads again. After a signal it
+// does nothing: the run is over.
 func (s *Session) Load(src string, readers ...Reader) error {
+	if s.sig.Err() != nil {
+		return nil
+	}
 	s.closeReaders()
 	s.m.Close()
 	s.readerSpecs = readers
@@ -194,8 +195,15 @@ func (s *Session) compile(src string) (*bcc.Module, error) {
 }
 
 // Attach attaches the plan. A refusal by the verifier is one line; -v
-// prints its log.
+// prints its log. After a signal (one during the compile, say) it attaches
+// nothing: the run ends with its summary.
 func (s *Session) Attach(p attach.Plan) error {
+	if s.sig.Err() != nil {
+		return nil
+	}
+	if s.m == nil {
+		return errors.New("session: Attach before Load")
+	}
 	err := s.attach(p)
 	var verr *bcc.VerifierError
 	if errors.As(err, &verr) {
@@ -226,7 +234,7 @@ func (s *Session) attach(p attach.Plan) error {
 		if err != nil {
 			return err
 		}
-		if err := s.Load(src, s.readerSpecs...); err != nil {
+		if err := s.Load(src, s.readerSpecs...); err != nil || s.sig.Err() != nil {
 			return err
 		}
 	}
@@ -304,6 +312,9 @@ func (s *Session) Drain() (lost uint64, err error) {
 		}
 	}
 	err = s.Out.pollLoop(s.trace, poll, s.lost)
+	if err == nil {
+		poll(0) // what the last wakeup batch left in the buffers
+	}
 	lost, lerr := s.lost()
 	if err == nil {
 		err = lerr
@@ -364,24 +375,6 @@ func SignalContext(parent context.Context) (context.Context, context.CancelFunc)
 	return signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 }
 
-// OpenTracePipe opens trace_pipe, saying who holds it when it is busy.
-func OpenTracePipe(traceDir string) (*tracefs.Pipe, error) {
-	pipe, err := tracefs.OpenPipe(traceDir)
-	var busy *tracefs.BusyError
-	if !errors.As(err, &busy) {
-		return pipe, err
-	}
-	who := "another process"
-	if len(busy.Holders) > 0 {
-		var names []string
-		for _, h := range busy.Holders {
-			names = append(names, fmt.Sprintf("pid %d (%s)", h.PID, output.EscapedString(h.Comm)))
-		}
-		who = strings.Join(names, ", ")
-	}
-	return nil, fmt.Errorf("%s is busy: %s is reading it, and the kernel allows one reader at a time; stop that reader first", busy.Path, who)
-}
-
 // NewTag returns the random marker that tells a run's trace_pipe lines from
 // every other writer's, another gosnoop's included.
 func NewTag() string {
@@ -401,42 +394,40 @@ func PerfWakeupFor(pages, eventSize int) int {
 	return max(1, min(perfWakeup, pages*os.Getpagesize()/(eventSize+8)/2))
 }
 
-// LineKind is what a program's decoder made of one physical trace_pipe line.
-type LineKind int
-
-const (
-	LineOther LineKind = iota // another writer's line
-	LineMore                  // ours, continued on the next line: pass that one as is
-	LineEvent                 // ours and complete: print it
-	LineBad                   // ours but malformed: counted as lost, and said
-)
-
 // DrainTracePipe reads trace_pipe until the tracing ends. decode sorts each
-// line; print is called for each event while stdout keeps up. Lines of ours
-// that do not decode, lines the kernel dropped, and events dropped while
-// stdout was backlogged are all counted as lost, and reported as they are
-// seen. It returns the events lost.
-func (s *Session) DrainTracePipe(what string, decode func(raw string) (LineKind, error), print func()) (lost uint64, err error) {
+// line; print is called for each event while stdout keeps up; finish, when
+// set, is called once reading ends and returns an error for an entry left
+// incomplete. Lines of ours that do not decode, an incomplete entry, lines
+// the kernel dropped, and events dropped while stdout was backlogged are all
+// counted as lost and reported as they are seen. It returns the events lost.
+func (s *Session) DrainTracePipe(what string, decode func(raw string) (tracefs.LineKind, error), print func(), finish func() error) (lost uint64, err error) {
 	var bad uint64
 	lostTotal := func() uint64 { return s.Pipe.Lost() + bad + s.Out.Dropped }
-	s.Pipe.OnLost = func(_, _ uint64) { s.Out.ReportLost(lostTotal(), what) }
-	err = s.Pipe.ReadRaw(s.trace, func(raw string) (bool, error) {
+	overflow := fmt.Sprintf("the kernel's trace buffer overflowed (its size per CPU: %s/buffer_size_kb)", s.TraceDir)
+	s.Pipe.OnLost = func(_, _ uint64) { s.Out.ReportLost(lostTotal(), what, overflow) }
+	err = s.Pipe.Read(s.trace, func(raw string) (bool, error) {
 		switch kind, err := decode(raw); kind {
-		case LineMore:
+		case tracefs.LineMore:
 			return true, nil
-		case LineBad:
+		case tracefs.LineBad:
 			bad++
-			s.Out.Report("%v", err)
-		case LineEvent:
-			if !s.Out.Backlogged() {
+			s.Out.Report("%v", err) // says what was wrong, so no hint follows
+		case tracefs.LineEvent:
+			if !s.Out.DropIfBacklogged() {
 				print()
 				s.Out.Out.Flush()
 			}
 		default:
 			return false, nil
 		}
-		s.Out.ReportLost(lostTotal(), what)
+		s.Out.ReportLost(lostTotal(), what, "")
 		return false, s.Out.Out.Err()
 	})
+	if finish != nil {
+		if ferr := finish(); ferr != nil {
+			bad++
+			s.Out.Report("%v", ferr)
+		}
+	}
 	return lostTotal(), err
 }

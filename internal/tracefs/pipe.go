@@ -11,17 +11,13 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // Pipe reads trace_pipe. Reading consumes lines: each line goes to only one
 // reader on the whole system.
 type Pipe struct {
-	// Keep, when set, sees every raw line before Read parses it; lines it
-	// returns false for are dropped without parsing. Set it before reading.
-	Keep func(raw string) bool
-	// OnBad, when set, receives the lines Read could not parse, with the
-	// parse error; Bad counts them either way. Set it before reading.
-	OnBad func(raw string, err error)
 	// OnLost, when set, is called from the reading goroutine for every
 	// "[LOST n EVENTS]" marker as it is read, with n (1 when the kernel did
 	// not count) and the total so far. Set it before reading.
@@ -32,9 +28,18 @@ type Pipe struct {
 	partial string // start of a line whose read was cut short by a cancel
 	more    bool   // the last line's entry continues on the next line
 	lost    atomic.Uint64
-	bad     atomic.Uint64
 	closed  atomic.Bool
 }
+
+// LineKind is what a program's decoder made of one physical trace_pipe line.
+type LineKind int
+
+const (
+	LineOther LineKind = iota // another writer's line
+	LineMore                  // ours, continued on the next physical line: that one comes as is
+	LineEvent                 // ours and complete
+	LineBad                   // ours but malformed: counted as lost, and said
+)
 
 // BusyError is OpenPipe's error when another process reads trace_pipe: the
 // kernel allows one reader at a time. errors.Is(err, syscall.EBUSY) holds.
@@ -43,17 +48,18 @@ type BusyError struct {
 	Holders []Holder // who has it open; empty when none could be found
 }
 
+// Error names the holders by pid and comm, the comm escaped: the holder
+// chose it.
 func (e *BusyError) Error() string {
-	var pids []string
+	var names []string
 	for _, h := range e.Holders {
-		pids = append(pids, fmt.Sprint(h.PID))
+		names = append(names, fmt.Sprintf("pid %d (%s)", h.PID, output.EscapedString(h.Comm)))
 	}
 	who := "another process"
-	if len(pids) > 0 {
-		who = "pid " + strings.Join(pids, ", ")
+	if len(names) > 0 {
+		who = strings.Join(names, ", ")
 	}
-	// Comms are left out: the holder chose its own, so the caller escapes them.
-	return fmt.Sprintf("%s is busy: %s is reading it, and the kernel allows one reader", e.Path, who)
+	return fmt.Sprintf("%s is busy: %s is reading it, and the kernel allows one reader at a time; stop that reader first", e.Path, who)
 }
 
 func (e *BusyError) Unwrap() error { return syscall.EBUSY }
@@ -67,7 +73,7 @@ func OpenPipe(dir string) (*Pipe, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, syscall.EBUSY) {
 		holders, _ := PipeHolders(dir)
-		return nil, fmt.Errorf("opening trace_pipe: %w", &BusyError{Path: path, Holders: holders})
+		return nil, &BusyError{Path: path, Holders: holders}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening trace_pipe: %w", err)
@@ -85,11 +91,6 @@ func (p *Pipe) Lost() uint64 {
 	return p.lost.Load()
 }
 
-// Bad returns how many lines Read could not parse.
-func (p *Pipe) Bad() uint64 {
-	return p.bad.Load()
-}
-
 // Close closes the pipe; a read in progress returns nil.
 func (p *Pipe) Close() error {
 	p.closed.Store(true)
@@ -99,39 +100,16 @@ func (p *Pipe) Close() error {
 	return nil
 }
 
-// Read calls fn for every event line until ctx is done, fn returns an error,
-// or reading fails. It returns nil when ctx is done or the pipe is closed and
-// fn's error unchanged. Lines that do not parse go to OnBad and are counted
-// in Bad; lost markers go to OnLost and Lost. Call Read from one goroutine at
-// a time.
-func (p *Pipe) Read(ctx context.Context, fn func(Line) error) error {
-	return p.ReadRaw(ctx, func(raw string) (bool, error) {
-		return false, p.handle(raw, fn)
-	})
-}
-
-func (p *Pipe) handle(s string, fn func(Line) error) error {
-	if p.Keep != nil && !p.Keep(s) {
-		return nil
-	}
-	ln, err := ParseLine(s)
-	if err != nil {
-		p.bad.Add(1)
-		if p.OnBad != nil {
-			p.OnBad(s, err)
-		}
-		return nil
-	}
-	return fn(ln)
-}
-
-// ReadRaw is Read for callers that parse lines themselves: fn gets each
-// physical line of trace_pipe without its '\n'. Blank lines (bpf_trace_printk
-// ends each entry with one) are skipped and lost markers counted as in Read,
-// except after fn returned more: a string the kernel printed held a newline,
-// so fn's entry continues, and the next line goes to fn as is, blank or
-// looking like a lost marker. It returns like Read.
-func (p *Pipe) ReadRaw(ctx context.Context, fn func(raw string) (more bool, err error)) error {
+// Read calls fn with each physical line of trace_pipe, without its '\n',
+// until ctx is done, fn returns an error, or reading fails; fn parses the
+// line (ParseLine, ParseTagged). Blank lines (bpf_trace_printk ends each
+// entry with one) are skipped, and "[LOST n EVENTS]" markers are counted in
+// Lost and passed to OnLost, except after fn returned more: a string the
+// kernel printed held a newline, so fn's entry continues, and the next line
+// goes to fn as is, blank or looking like a lost marker. Read returns nil
+// when ctx is done or the pipe is closed, and fn's error unchanged. Call it
+// from one goroutine at a time.
+func (p *Pipe) Read(ctx context.Context, fn func(raw string) (more bool, err error)) error {
 	if ctx.Err() != nil {
 		return nil
 	}

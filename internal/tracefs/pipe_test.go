@@ -27,18 +27,29 @@ func fakePipe(t *testing.T) (*Pipe, *os.File) {
 	return p, w
 }
 
+// readParsed reads p like the trace-pipe command: fn gets each line that
+// ParseLine parses; the others are collected in bad.
+func readParsed(ctx context.Context, p *Pipe, fn func(Line) error) (bad []string, err error) {
+	err = p.Read(ctx, func(raw string) (bool, error) {
+		ln, err := ParseLine(raw)
+		if err != nil {
+			bad = append(bad, raw)
+			return false, nil
+		}
+		return false, fn(ln)
+	})
+	return bad, err
+}
+
 func TestPipeReadsLines(t *testing.T) {
 	p, w := fakePipe(t)
-	var bad []string
-	p.OnBad = func(raw string, err error) { bad = append(bad, raw) }
-	p.Keep = func(raw string) bool { return !strings.Contains(raw, "skip-me") }
 	input := []string{
 		"            bash-744     [003] d..3  2068.001262: bpf_trace_printk: one",
 		"",
+		"   ",
 		"CPU:1 [LOST 42 EVENTS]",
 		"CPU:2 [LOST EVENTS]",
 		"garbage",
-		"            bash-744     [003] d..3  2068.001262: bpf_trace_printk: skip-me",
 		"           <...>-27110   [001] ...21   422.608326: bpf_trace_printk: two",
 	}
 	// Split one line across writes to check partial reads are joined.
@@ -50,7 +61,7 @@ func TestPipeReadsLines(t *testing.T) {
 		w.Close()
 	}()
 	var got []string
-	err := p.Read(context.Background(), func(ln Line) error {
+	bad, err := readParsed(context.Background(), p, func(ln Line) error {
 		got = append(got, ln.Message)
 		return nil
 	})
@@ -73,12 +84,12 @@ func TestPipeStopsOnCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	go fmt.Fprint(w, "cat-1 [000] .... 1.000000: bpf_trace_printk: a\ncat-1 [000] .... 1.000000: bpf_trace_printk: b\n")
 	n := 0
-	err := p.Read(context.Background(), func(Line) error { n++; return stop })
+	_, err := readParsed(context.Background(), p, func(Line) error { n++; return stop })
 	if err != stop || n != 1 {
 		t.Errorf("Read = %v after %d lines, want stop after 1", err, n)
 	}
 	// The next Read picks up where the first stopped.
-	err = p.Read(context.Background(), func(ln Line) error {
+	_, err = readParsed(context.Background(), p, func(ln Line) error {
 		if ln.Message != "b" {
 			t.Errorf("second Read got %q, want b", ln.Message)
 		}
@@ -96,7 +107,7 @@ func readReturnsWithin(t *testing.T, p *Pipe, limit time.Duration, stop func(can
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- p.Read(ctx, func(Line) error { return nil }) }()
+	go func() { _, err := readParsed(ctx, p, func(Line) error { return nil }); done <- err }()
 	time.Sleep(100 * time.Millisecond) // let Read block
 	start := time.Now()
 	stop(cancel)
@@ -120,7 +131,7 @@ func TestPipeCancel(t *testing.T) {
 	// The cut line is completed by the next Read, whose fresh context must
 	// not inherit the old deadline.
 	go fmt.Fprint(w, " line\n")
-	err := p.Read(context.Background(), func(ln Line) error {
+	_, err := readParsed(context.Background(), p, func(ln Line) error {
 		if ln.Message != "partial line" {
 			t.Errorf("got %q, want the joined partial line", ln.Message)
 		}
@@ -135,7 +146,7 @@ func TestPipeReadCancelledContext(t *testing.T) {
 	p, _ := fakePipe(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := p.Read(ctx, func(Line) error { return errors.New("called") }); err != nil {
+	if _, err := readParsed(ctx, p, func(Line) error { return errors.New("called") }); err != nil {
 		t.Errorf("Read with a done context = %v, want nil", err)
 	}
 }
@@ -172,7 +183,6 @@ func TestPipeMarkerEndToEnd(t *testing.T) {
 	}
 	defer p.Close()
 	marker := fmt.Sprintf("gosnoop tracefs test %d: %d", os.Getpid(), time.Now().UnixNano())
-	p.Keep = func(raw string) bool { return strings.Contains(raw, marker) }
 
 	// Write from a locked thread so the line's pid is known.
 	type write struct {
@@ -192,7 +202,10 @@ func TestPipeMarkerEndToEnd(t *testing.T) {
 	defer cancel()
 	found := errors.New("found")
 	var got Line
-	err = p.Read(ctx, func(ln Line) error {
+	_, err = readParsed(ctx, p, func(ln Line) error {
+		if ln.Message != marker {
+			return nil
+		}
 		got = ln
 		return found
 	})
@@ -249,7 +262,7 @@ func TestPipeReportsLostAsSeen(t *testing.T) {
 		fmt.Fprint(w, "CPU:1 [LOST 42 EVENTS]\ncat-1 [000] .... 1.000000: bpf_trace_printk: a\nCPU:0 [LOST EVENTS]\n")
 		w.Close()
 	}()
-	err := p.Read(context.Background(), func(ln Line) error {
+	_, err := readParsed(context.Background(), p, func(ln Line) error {
 		// The marker came first, so it must have been reported already.
 		if fmt.Sprint(seen) != "[42 42]" {
 			t.Errorf("at line %q lost reports are %v, want [42 42]", ln.Message, seen)
@@ -264,19 +277,7 @@ func TestPipeReportsLostAsSeen(t *testing.T) {
 	}
 }
 
-func TestPipeCountsBad(t *testing.T) {
-	p, w := fakePipe(t)
-	go func() {
-		fmt.Fprint(w, "garbage\n\n   \ncat-1 [000] .... 1.000000: bpf_trace_printk: a\nmore garbage\n")
-		w.Close()
-	}()
-	p.Read(context.Background(), func(Line) error { return nil })
-	if p.Bad() != 2 {
-		t.Errorf("Bad() = %d, want 2", p.Bad())
-	}
-}
-
-func TestPipeReadRawContinuation(t *testing.T) {
+func TestPipeReadContinuation(t *testing.T) {
 	p, w := fakePipe(t)
 	lost := 0
 	p.OnLost = func(n, total uint64) { lost++ }
@@ -290,7 +291,7 @@ func TestPipeReadRawContinuation(t *testing.T) {
 	}()
 	var got []string
 	left := 0
-	err := p.ReadRaw(context.Background(), func(raw string) (bool, error) {
+	err := p.Read(context.Background(), func(raw string) (bool, error) {
 		got = append(got, raw)
 		if left > 0 {
 			left--
@@ -300,11 +301,11 @@ func TestPipeReadRawContinuation(t *testing.T) {
 		return left > 0, nil
 	})
 	if !errors.Is(err, io.EOF) {
-		t.Errorf("ReadRaw = %v, want EOF", err)
+		t.Errorf("Read = %v, want EOF", err)
 	}
 	want := []string{"head want 3", "", "CPU:1 [LOST 42 EVENTS]", "cat-1 [000] .... 1.000000: x: y", "next want 0"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("ReadRaw lines\n got %q\nwant %q", got, want)
+		t.Errorf("Read lines\n got %q\nwant %q", got, want)
 	}
 	if lost != 1 || p.Lost() != 1 {
 		t.Errorf("lost markers: %d reports, Lost() %d; want only the one between entries", lost, p.Lost())

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
 // The Go side names the C side's functions and tables; each name must be
@@ -55,7 +57,7 @@ func TestTracePrintkMatchesDecoder(t *testing.T) {
 	msg := fmt.Sprintf(format, uint64(4242)<<32|uint64(uint32(3)), meta, path)
 	raw := fmt.Sprintf("%16s-%-7d [001] ...1. 10721.259736: bpf_trace_printk: %s", "cat", 4242, msg)
 	var ev Event
-	if res, err := NewTraceDecoder("5eed").Feed(raw, &ev); res != TraceEvent || err != nil {
+	if res, err := NewTraceDecoder("5eed").Feed(raw, &ev); res != tracefs.LineEvent || err != nil {
 		t.Fatalf("the decoder took %q as %v, %v", raw, res, err)
 	}
 	if ev.PID != 4242 || ev.Ret != 3 || ev.CommString() != "cat" || ev.PathString() != path {

@@ -24,16 +24,6 @@ const (
 	openMaxPathText = len(Event{}.Path) - 1 // the rest is the NUL
 )
 
-// TraceResult says what OpenTraceDecoder.Feed made of a line.
-type TraceResult int
-
-const (
-	TraceOther TraceResult = iota // not ours: another writer's line
-	TraceMore                     // ours, and it continues on the next physical line: feed that one as is
-	TraceEvent                    // ours and complete: the event was written to Feed's ev
-	TraceBad                      // ours but malformed, with an error; counted in Bad
-)
-
 // TraceDecoder turns the physical lines of trace_pipe back into the
 // trace-pipe variant's events. A newline in a path makes the kernel print
 // the rest of the entry on the following physical lines (one entry is
@@ -46,7 +36,6 @@ type TraceDecoder struct {
 	ev      Event
 	want    int // path length the program stated
 	path    []byte
-	bad     uint64
 }
 
 // NewTraceDecoder returns a decoder for the lines printed by the open
@@ -55,17 +44,20 @@ func NewTraceDecoder(tag string) *TraceDecoder {
 	return &TraceDecoder{tag: tag, path: make([]byte, 0, openMaxPathText)}
 }
 
-// Feed takes one physical line of trace_pipe without its '\n'. On
-// TraceEvent it fills *ev: PID, TID, TsNs, Ret, Comm, Path and PathTruncated;
-// UID, Flags and Mode do not travel and are 0.
-func (d *TraceDecoder) Feed(raw string, ev *Event) (TraceResult, error) {
+// Feed takes one physical line of trace_pipe without its '\n' and says
+// what it is: another writer's (LineOther), the start or middle of an entry
+// that continues (LineMore: feed the next line as is), a malformed entry
+// (LineBad, with an error) or a complete one (LineEvent). On LineEvent it
+// fills *ev: PID, TID, TsNs, Ret, Comm, Path and PathTruncated; UID, Flags
+// and Mode do not travel and are 0.
+func (d *TraceDecoder) Feed(raw string, ev *Event) (tracefs.LineKind, error) {
 	if d.pending {
 		d.path = append(append(d.path, '\n'), raw...)
 		return d.complete(ev)
 	}
 	ln, ours, err := tracefs.ParseTagged(raw, openTraceEvent, d.tag)
 	if !ours {
-		return TraceOther, nil
+		return tracefs.LineOther, nil
 	}
 	if err != nil {
 		return d.fail(err)
@@ -80,10 +72,10 @@ func (d *TraceDecoder) Feed(raw string, ev *Event) (TraceResult, error) {
 	return d.complete(ev)
 }
 
-func (d *TraceDecoder) complete(ev *Event) (TraceResult, error) {
+func (d *TraceDecoder) complete(ev *Event) (tracefs.LineKind, error) {
 	if len(d.path) < d.want {
 		d.pending = true
-		return TraceMore, nil
+		return tracefs.LineMore, nil
 	}
 	d.pending = false
 	if len(d.path) > d.want {
@@ -91,30 +83,22 @@ func (d *TraceDecoder) complete(ev *Event) (TraceResult, error) {
 	}
 	*ev = d.ev
 	setPath(ev, string(d.path))
-	return TraceEvent, nil
+	return tracefs.LineEvent, nil
 }
 
-func (d *TraceDecoder) fail(err error) (TraceResult, error) {
-	d.bad++
-	return TraceBad, err
+func (d *TraceDecoder) fail(err error) (tracefs.LineKind, error) {
+	return tracefs.LineBad, err
 }
-
-// Pending reports whether the last line fed began an entry that continues.
-func (d *TraceDecoder) Pending() bool { return d.pending }
 
 // Finish ends decoding: an entry still waiting for its continuation, as when
-// reading stopped in the middle, is bad and returned as an error.
+// reading stopped in the middle, is returned as an error.
 func (d *TraceDecoder) Finish() error {
 	if !d.pending {
 		return nil
 	}
 	d.pending = false
-	d.bad++
 	return fmt.Errorf("open trace entry cut short: %d of %d path bytes", len(d.path), d.want)
 }
-
-// Bad returns how many of our entries could not be decoded.
-func (d *TraceDecoder) Bad() uint64 { return d.bad }
 
 // parseOpenFields parses "<pid,ret> <meta> <path start>" into ev and returns
 // the stated path length and the path's text on this line.

@@ -32,8 +32,8 @@ func traceEntry(tag, comm string, pid, tid uint32, ret int32, path string, trunc
 }
 
 // feedLines splits what the kernel wrote into physical lines and feeds them
-// the way tracefs.Pipe.ReadRaw does: blank lines and lost markers between
-// entries are the reader's, everything after TraceMore the decoder's.
+// the way tracefs.Pipe.Read does: blank lines and lost markers between
+// entries are the reader's, everything after tracefs.LineMore the decoder's.
 func feedLines(t *testing.T, d *TraceDecoder, text string) (events []Event, bad []error) {
 	t.Helper()
 	more := false
@@ -45,14 +45,14 @@ func feedLines(t *testing.T, d *TraceDecoder, text string) (events []Event, bad 
 		}
 		var ev Event
 		res, err := d.Feed(raw, &ev)
-		more = res == TraceMore
+		more = res == tracefs.LineMore
 		switch res {
-		case TraceEvent:
+		case tracefs.LineEvent:
 			events = append(events, ev)
-		case TraceBad:
+		case tracefs.LineBad:
 			bad = append(bad, err)
 		}
-		if (err != nil) != (res == TraceBad) {
+		if (err != nil) != (res == tracefs.LineBad) {
 			t.Errorf("Feed(%q) = %v, %v", raw, res, err)
 		}
 	}
@@ -98,8 +98,8 @@ func TestOpenTraceDecoder(t *testing.T) {
 			if next := events[1]; next.PathString() != "/after" || !next.Truncated() || next.Ret != 3 {
 				t.Errorf("comm %q path %q: next event %+v", comm, path, next)
 			}
-			if d.Pending() || d.Finish() != nil || d.Bad() != 0 {
-				t.Errorf("comm %q path %q: decoder left pending %v, bad %d", comm, path, d.Pending(), d.Bad())
+			if err := d.Finish(); err != nil {
+				t.Errorf("comm %q path %q: decoder left an entry: %v", comm, path, err)
 			}
 		}
 	}
@@ -116,8 +116,8 @@ func TestOpenTraceDecoderOthers(t *testing.T) {
 	}
 	for _, raw := range others {
 		var ev Event
-		if res, err := d.Feed(raw, &ev); res != TraceOther || err != nil {
-			t.Errorf("Feed(%q) = %v, %v; want TraceOther", raw, res, err)
+		if res, err := d.Feed(raw, &ev); res != tracefs.LineOther || err != nil {
+			t.Errorf("Feed(%q) = %v, %v; want tracefs.LineOther", raw, res, err)
 		}
 	}
 }
@@ -140,30 +140,30 @@ func TestOpenTraceDecoderBad(t *testing.T) {
 	d := NewTraceDecoder("5eed")
 	for _, raw := range bad {
 		var ev Event
-		if res, err := d.Feed(raw, &ev); res != TraceBad || err == nil {
-			t.Errorf("Feed(%q) = %v, %v; want TraceBad", raw, res, err)
+		if res, err := d.Feed(raw, &ev); res != tracefs.LineBad || err == nil {
+			t.Errorf("Feed(%q) = %v, %v; want tracefs.LineBad", raw, res, err)
 		} else if strings.Contains(err.Error(), "\n") {
 			t.Errorf("error has a newline: %q", err)
 		}
 	}
-	if d.Bad() != uint64(len(bad)) {
-		t.Errorf("Bad() = %d, want %d", d.Bad(), len(bad))
-	}
 	// A continuation longer than the stated length.
 	d = NewTraceDecoder("5eed")
 	var ev Event
-	if res, _ := d.Feed(prefix+"180388626430 "+comm+"0030 /a", &ev); res != TraceMore {
-		t.Fatalf("want TraceMore for a path that continues")
+	if res, _ := d.Feed(prefix+"180388626430 "+comm+"0030 /a", &ev); res != tracefs.LineMore {
+		t.Fatalf("want tracefs.LineMore for a path that continues")
 	}
-	if res, err := d.Feed("bc", &ev); res != TraceBad || err == nil || d.Pending() {
-		t.Errorf("overlong continuation: %v, %v, pending %v", res, err, d.Pending())
+	if res, err := d.Feed("bc", &ev); res != tracefs.LineBad || err == nil || d.Finish() != nil {
+		t.Errorf("overlong continuation: %v, %v, or still pending", res, err)
 	}
 	// An entry cut short by the end of reading.
-	if res, _ := d.Feed(prefix+"180388626430 "+comm+"0030 /a", &ev); res != TraceMore {
-		t.Fatalf("want TraceMore for a path that continues")
+	if res, _ := d.Feed(prefix+"180388626430 "+comm+"0030 /a", &ev); res != tracefs.LineMore {
+		t.Fatalf("want tracefs.LineMore for a path that continues")
 	}
-	if err := d.Finish(); err == nil || d.Bad() != 2 || d.Pending() {
-		t.Errorf("Finish with an entry pending = %v, bad %d", err, d.Bad())
+	if err := d.Finish(); err == nil || !strings.Contains(err.Error(), "cut short: 2 of 3 path bytes") {
+		t.Errorf("Finish with an entry pending = %v", err)
+	}
+	if err := d.Finish(); err != nil {
+		t.Errorf("second Finish = %v, want nil: the entry was reported once", err)
 	}
 }
 
@@ -211,18 +211,18 @@ func TestOpenTraceDecoderThroughPipe(t *testing.T) {
 	d := NewTraceDecoder("5eed")
 	var got []string
 	var ev Event
-	err = pipe.ReadRaw(context.Background(), func(raw string) (bool, error) {
+	err = pipe.Read(context.Background(), func(raw string) (bool, error) {
 		res, err := d.Feed(raw, &ev)
 		switch res {
-		case TraceEvent:
+		case tracefs.LineEvent:
 			got = append(got, ev.PathString())
-		case TraceBad:
+		case tracefs.LineBad:
 			t.Errorf("bad line %q: %v", raw, err)
 		}
-		return res == TraceMore, nil
+		return res == tracefs.LineMore, nil
 	})
 	if !errors.Is(err, io.EOF) {
-		t.Errorf("ReadRaw = %v, want EOF", err)
+		t.Errorf("Read = %v, want EOF", err)
 	}
 	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", nastyPaths) {
 		t.Errorf("paths\n got %q\nwant %q", got, nastyPaths)
@@ -238,35 +238,26 @@ func BenchmarkOpenTraceDecoder(b *testing.B) {
 	var ev Event
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if res, err := d.Feed(line, &ev); res != TraceEvent {
+		if res, err := d.Feed(line, &ev); res != tracefs.LineEvent {
 			b.Fatal(res, err)
 		}
 	}
 }
 
 // Whatever the lines, the decoder neither panics nor returns a path longer
-// than it stated, and every TraceBad is counted.
+// than it stated, and an error comes exactly with LineBad.
 func FuzzOpenTraceDecoder(f *testing.F) {
 	f.Add(traceEntry("5eed", "cat", 1, 1, 3, "/a\nb", false), "x\n")
 	f.Add(traceEntry("5eed", "a\nb", 1, 1, -2, "\n\n", true), "")
 	f.Fuzz(func(t *testing.T, first, second string) {
 		d := NewTraceDecoder("5eed")
-		bad := uint64(0)
 		for _, raw := range strings.Split(first+second, "\n") {
 			var ev Event
 			res, err := d.Feed(raw, &ev)
-			if res == TraceBad {
-				bad++
-			}
-			if (err != nil) != (res == TraceBad) || ev.Path[len(ev.Path)-1] != 0 {
+			if (err != nil) != (res == tracefs.LineBad) || ev.Path[len(ev.Path)-1] != 0 {
 				t.Fatalf("Feed(%q) = %v, %v, path %q", raw, res, err, ev.Path)
 			}
 		}
-		if d.Finish() != nil {
-			bad++
-		}
-		if d.Bad() != bad {
-			t.Fatalf("Bad() = %d, counted %d", d.Bad(), bad)
-		}
+		d.Finish()
 	})
 }
