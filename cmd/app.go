@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
-	"github.com/gosnoop/gosnoop/internal/session"
+	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // NewApp builds the gosnoop application. It never calls os.Exit, so tests
@@ -66,7 +66,7 @@ func ExitCode(err error, stderr io.Writer) int {
 	}
 	// Messages can quote what others control (libbcc echoing a header, a
 	// spec, a path): each line is escaped, the line breaks stay.
-	io.WriteString(stderr, session.EscapeLines("gosnoop: "+err.Error()))
+	io.WriteString(stderr, output.EscapeLines("gosnoop: "+err.Error()))
 	var u usageError
 	if errors.As(err, &u) {
 		return 2

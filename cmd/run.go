@@ -59,7 +59,7 @@ func parseIDFlags(c *cli.Context) (idFilters, error) {
 		}
 	}
 	if c.IsSet("uid") {
-		uid, err := parseID("--uid", c.String("uid"), 0, 0xfffffffe)
+		uid, err := parseID("--uid", c.String("uid"), 0, render.MaxUID)
 		if err != nil {
 			return f, err
 		}

@@ -70,15 +70,6 @@ type Module struct {
 	perfFDs  []int // tracepoint attachments, closed by Close
 }
 
-// CompileOptions says how to compile.
-type CompileOptions struct {
-	// NeedsKernelStructs marks programs that use kernel structs (task_struct,
-	// file, ...), which the minimal header tree does not have.
-	NeedsKernelStructs bool
-	// CacheDir holds the minimal header tree; kheaders.CacheDir() when empty.
-	CacheDir string
-}
-
 var headersOnce struct {
 	sync.Once
 	src kheaders.Source
@@ -87,12 +78,9 @@ var headersOnce struct {
 
 // Headers picks the kernel headers once per process and, for the minimal
 // tree, points libbcc at it.
-func Headers(cacheDir string) (kheaders.Source, error) {
+func Headers() (kheaders.Source, error) {
 	headersOnce.Do(func() {
-		if cacheDir == "" {
-			cacheDir = kheaders.CacheDir()
-		}
-		src, err := kheaders.Prepare(cacheDir)
+		src, err := kheaders.Prepare(kheaders.CacheDir())
 		if err == nil && src.Kind == kheaders.Minimal {
 			err = os.Setenv(kheaders.EnvVar, src.Dir)
 		}
@@ -109,14 +97,10 @@ func ReleaseHeaders() error {
 }
 
 // Compile compiles C source with libbcc.
-func Compile(src string, opts CompileOptions) (*Module, error) {
-	headers, err := Headers(opts.CacheDir)
+func Compile(src string) (*Module, error) {
+	headers, err := Headers()
 	if err != nil {
 		return nil, err
-	}
-	if opts.NeedsKernelStructs && headers.Kind == kheaders.Minimal {
-		return nil, fmt.Errorf("this program %w, and none are installed for %s (try: %s)",
-			kheaders.ErrNeedsKernelStructs, kheaders.Release(), kheaders.InstallHint())
 	}
 	var m *gobpf.Module
 	diag, err := captureStdio(func() { m = gobpf.NewModule(src, nil) })

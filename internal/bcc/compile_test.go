@@ -76,7 +76,7 @@ func TestCompileErrorCarriesLibbccDiagnostics(t *testing.T) {
 
 	outer := redirectStdio(t)
 	outerIDs := [2]fdIdentity{identify(t, 1), identify(t, 2)}
-	m, err := Compile(src, CompileOptions{})
+	m, err := Compile(src)
 	afterIDs := [2]fdIdentity{identify(t, 1), identify(t, 2)}
 	leaked := outer()
 

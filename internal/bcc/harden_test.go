@@ -91,7 +91,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
 	u64 addr = bpf_get_current_pid_tgid() >> 32;
 	return *(int *)addr == 1;
 }
-`, CompileOptions{})
+`)
+
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}
@@ -138,7 +139,8 @@ func TestCloseDetachesTracepoints(t *testing.T) {
 BPF_ARRAY(hits, u64, 1);
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { hits.atomic_increment(0); return 0; }
 TRACEPOINT_PROBE(syscalls, sys_enter_getpgid) { hits.atomic_increment(0); return 0; }
-`, CompileOptions{})
+`)
+
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}

@@ -18,7 +18,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
 	calls.atomic_increment(tgid);
 	return 0;
 }
-`, CompileOptions{})
+`)
+
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}

@@ -75,7 +75,7 @@ func TestMinimalTreeCompilesEverySyscallsTracepoint(t *testing.T) {
 	// Pin the process-wide header choice first, as the other tests see it,
 	// then point libbcc at a fresh minimal tree for this compile only, so the
 	// test means the same on a machine with real headers.
-	if _, err := bcc.Headers(""); err != nil {
+	if _, err := bcc.Headers(); err != nil {
 		t.Skipf("no kernel headers usable by libbcc: %v", err)
 	}
 	tree, err := kheaders.PrepareMinimal("") // a private tree, removed below
@@ -86,7 +86,7 @@ func TestMinimalTreeCompilesEverySyscallsTracepoint(t *testing.T) {
 	t.Setenv(kheaders.EnvVar, tree.Dir)
 
 	src, n := syscallsProbes(t, eventsDir)
-	m, err := bcc.Compile(src, bcc.CompileOptions{})
+	m, err := bcc.Compile(src)
 	if err != nil {
 		t.Fatalf("%d syscalls tracepoints under the minimal tree: %v", n, err)
 	}

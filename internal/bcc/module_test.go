@@ -34,7 +34,7 @@ func TestKprobeOpenProgramLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rendering: %v", err)
 	}
-	m, err := Compile(src, CompileOptions{})
+	m, err := Compile(src)
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}
@@ -67,7 +67,7 @@ func TestKprobeOpenProgramLoads(t *testing.T) {
 
 func TestTableFDMissingTable(t *testing.T) {
 	requireRoot(t)
-	m, err := Compile("BPF_PERF_OUTPUT(present);\nint f(void *ctx) { return 0; }\n", CompileOptions{})
+	m, err := Compile("BPF_PERF_OUTPUT(present);\nint f(void *ctx) { return 0; }\n")
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}
@@ -91,7 +91,7 @@ func TestModuleCloseNilAndTwice(t *testing.T) {
 	(&Module{}).Close()
 
 	requireRoot(t)
-	m, err := Compile("int f(void *ctx) { return 0; }\n", CompileOptions{})
+	m, err := Compile("int f(void *ctx) { return 0; }\n")
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}

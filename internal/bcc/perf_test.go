@@ -102,7 +102,7 @@ func (c *markerCounter) onSample(b []byte) {
 func attachMarkerProgram(t *testing.T) *Module {
 	t.Helper()
 	requireRoot(t)
-	m, err := Compile(markerProgram, CompileOptions{})
+	m, err := Compile(markerProgram)
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}

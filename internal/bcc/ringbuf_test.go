@@ -25,7 +25,7 @@ func attachRingMarkerProgram(t *testing.T) *Module {
 	if !strings.Contains(ringMarkerProgram, "BPF_RINGBUF_OUTPUT") || !strings.Contains(ringMarkerProgram, "ringbuf_output") {
 		t.Fatal("markerProgram changed: ringMarkerProgram no longer replaces its output")
 	}
-	m, err := Compile(ringMarkerProgram, CompileOptions{})
+	m, err := Compile(ringMarkerProgram)
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}

@@ -453,10 +453,6 @@ func CacheDir() string {
 	return filepath.Join(dir, "gosnoop")
 }
 
-// ErrNeedsKernelStructs is returned for programs that need real headers when
-// only the minimal tree is available.
-var ErrNeedsKernelStructs = errors.New("needs kernel structs from real kernel headers")
-
 func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()

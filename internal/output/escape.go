@@ -4,6 +4,7 @@
 package output
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -32,6 +33,19 @@ func AppendEscaped(b, s []byte) []byte {
 // backslashes and tabs stay as they are, everything else is escaped alike.
 func AppendMessage(b, s []byte) []byte {
 	return appendEscaped(b, s, true)
+}
+
+// EscapeLines escapes each line of a message for the terminal with
+// AppendMessage, keeping the line breaks, and ends it with one.
+func EscapeLines(msg string) string {
+	var b []byte
+	for i, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = AppendMessage(b, []byte(line))
+	}
+	return string(append(b, '\n'))
 }
 
 func appendEscaped(b, s []byte, message bool) []byte {

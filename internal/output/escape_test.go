@@ -104,3 +104,10 @@ func FuzzAppendEscaped(f *testing.F) {
 		}
 	})
 }
+
+func TestEscapeLines(t *testing.T) {
+	got := EscapeLines("gosnoop: x.c:1: error\n  \x1b[2Jhere\t\\n\n\n")
+	if want := "gosnoop: x.c:1: error\n  \\x1b[2Jhere\t\\n\n"; got != want {
+		t.Errorf("EscapeLines = %q, want %q", got, want)
+	}
+}

@@ -45,8 +45,20 @@ func squeezeBlankLines(s string) string {
 	return strings.TrimLeft(strings.Join(out, "\n"), "\n")
 }
 
-// AnyUID disables a template's uid filter.
-const AnyUID = -1
+// AnyUID disables a template's uid filter; MaxUID is the largest uid a
+// filter can name (4294967295 is (uid_t)-1, which no process has).
+const (
+	AnyUID = -1
+	MaxUID = 0xfffffffe
+)
+
+// CheckUID checks a uid filter before a template pastes it.
+func CheckUID(uid int64) error {
+	if uid < AnyUID || uid > MaxUID {
+		return fmt.Errorf("uid %d out of range", uid)
+	}
+	return nil
+}
 
 var hexTag = regexp.MustCompile(`^[0-9a-f]{1,16}$`)
 

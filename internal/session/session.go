@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -173,7 +172,7 @@ func (s *Session) closeReaders() {
 // compile compiles src, saying which headers and how long it took.
 func (s *Session) compile(src string) (*bcc.Module, error) {
 	start := time.Now()
-	m, err := bcc.Compile(src, bcc.CompileOptions{})
+	m, err := bcc.Compile(src)
 	if err != nil {
 		return nil, err
 	}
@@ -350,22 +349,9 @@ func (s *Session) Finish(err error, summary string) error {
 func Logger(w io.Writer, on bool) func(string, ...any) {
 	return func(format string, args ...any) {
 		if on {
-			io.WriteString(w, EscapeLines("gosnoop: "+fmt.Sprintf(format, args...)))
+			io.WriteString(w, output.EscapeLines("gosnoop: "+fmt.Sprintf(format, args...)))
 		}
 	}
-}
-
-// EscapeLines escapes each line of a message for the terminal, keeping the
-// line breaks, and ends it with one.
-func EscapeLines(msg string) string {
-	var b []byte
-	for i, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = output.AppendMessage(b, []byte(line))
-	}
-	return string(append(b, '\n'))
 }
 
 // SignalContext ends on SIGINT, SIGTERM or SIGHUP (a closed terminal), and

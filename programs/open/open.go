@@ -1,3 +1,8 @@
+// Package open is opensnoop's program: the C template that traces the
+// open family (kprobes on do_sys_openat2/do_sys_open, or the open, openat
+// and openat2 syscall tracepoints), its options, the event it sends and the
+// Go decoders for it (perf and ring buffer records, or tagged trace_pipe
+// lines), the attach plan, and the printers (table, JSON).
 package open
 
 import (
@@ -25,9 +30,6 @@ const (
 	OutputRingbuf   Output = "ringbuf"    // BPF_RINGBUF_OUTPUT (kernel 5.8+), decoded from the C struct
 	OutputTracePipe Output = "trace-pipe" // bpf_trace_printk lines read from trace_pipe
 )
-
-// AnyUID disables the uid filter.
-const AnyUID = render.AnyUID
 
 // Kernel functions the open program can probe, newest first.
 var KprobeFunctions = []string{"do_sys_openat2", "do_sys_open"}
@@ -63,10 +65,10 @@ func (s Syscalls) Names() []string {
 type Options struct {
 	PID        uint32 // tgid to trace; 0 traces all
 	TID        uint32 // thread to trace; 0 traces all
-	UID        int64  // uid to trace; AnyUID traces all
+	UID        int64  // uid to trace; render.AnyUID traces all
 	FailedOnly bool   // only calls that returned an error
 
-	Kprobe      string   // function for kprobe+kretprobe, one of OpenKprobeFunctions, or ""
+	Kprobe      string   // function for kprobe+kretprobe, one of KprobeFunctions, or ""
 	Tracepoints Syscalls // syscall tracepoints to render
 
 	Output     Output
@@ -77,8 +79,8 @@ type Options struct {
 
 // Validate checks what Render would otherwise paste into C.
 func (o Options) Validate() error {
-	if o.UID < AnyUID || o.UID > 0xfffffffe {
-		return fmt.Errorf("uid %d out of range", o.UID)
+	if err := render.CheckUID(o.UID); err != nil {
+		return err
 	}
 	if o.Kprobe != "" && !slices.Contains(KprobeFunctions, o.Kprobe) {
 		return fmt.Errorf("kprobe function %q is not one of %s", o.Kprobe, strings.Join(KprobeFunctions, ", "))

@@ -12,11 +12,12 @@ import (
 	"unsafe"
 
 	"github.com/gosnoop/gosnoop/internal/golden"
+	"github.com/gosnoop/gosnoop/internal/render"
 )
 
 func defaultOpenOptions() Options {
 	return Options{
-		UID:         AnyUID,
+		UID:         render.AnyUID,
 		Kprobe:      "do_sys_openat2",
 		Tracepoints: Syscalls{Open: true, Openat: true, Openat2: true},
 		Output:      OutputPerf,
@@ -90,10 +91,10 @@ func TestOpenEventSize(t *testing.T) {
 		t.Errorf("C size %d, EventSize %d", cSize, EventSize)
 	}
 	if s := int(unsafe.Sizeof(Event{})); s != cSize {
-		t.Errorf("unsafe.Sizeof(OpenEvent{}) = %d, C size %d", s, cSize)
+		t.Errorf("unsafe.Sizeof(Event{}) = %d, C size %d", s, cSize)
 	}
 	if s := binary.Size(Event{}); s != cSize {
-		t.Errorf("binary.Size(OpenEvent{}) = %d, C size %d", s, cSize)
+		t.Errorf("binary.Size(Event{}) = %d, C size %d", s, cSize)
 	}
 	h := regexp.MustCompile(`#define OPEN_HEADER_SIZE (\d+)`).FindStringSubmatch(openSource)
 	if h == nil {
@@ -152,13 +153,13 @@ func parseCStruct(t *testing.T, src, name string) (fields []cField, size int) {
 	return fields, (size + align - 1) / align * align
 }
 
-// Every member of struct open_event must sit where OpenEvent has it, with
+// Every member of struct open_event must sit where Event has it, with
 // the same size and name (ts_ns is TsNs, _pad a blank field).
 func TestOpenEventLayout(t *testing.T) {
 	fields, size := parseCStruct(t, openSource, "open_event")
 	typ := reflect.TypeOf(Event{})
 	if typ.NumField() != len(fields) || int(typ.Size()) != size {
-		t.Fatalf("C struct: %d members, %d bytes; OpenEvent: %d fields, %d bytes", len(fields), size, typ.NumField(), typ.Size())
+		t.Fatalf("C struct: %d members, %d bytes; Event: %d fields, %d bytes", len(fields), size, typ.NumField(), typ.Size())
 	}
 	for i, c := range fields {
 		g := typ.Field(i)
@@ -173,7 +174,7 @@ func TestOpenEventLayout(t *testing.T) {
 	}
 }
 
-func TestDecodeOpenEventTruncated(t *testing.T) {
+func TestDecodeEventTruncated(t *testing.T) {
 	sample := append(make([]byte, HeaderSize), "/long\x00"...)
 	var ev Event
 	if err := DecodeEvent(sample, &ev); err != nil || ev.Truncated() {
@@ -185,7 +186,7 @@ func TestDecodeOpenEventTruncated(t *testing.T) {
 	}
 }
 
-func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
+func TestDecodeEventMatchesBinaryRead(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	buf := make([]byte, EventSize+4) // perf pads raw samples
 	for i := 0; i < 1000; i++ {
@@ -203,7 +204,7 @@ func TestDecodeOpenEventMatchesBinaryRead(t *testing.T) {
 	}
 }
 
-func TestDecodeOpenEventShort(t *testing.T) {
+func TestDecodeEventShort(t *testing.T) {
 	var ev Event
 	if err := DecodeEvent(make([]byte, HeaderSize-1), &ev); err == nil {
 		t.Fatal("sample shorter than the header decoded without error")
@@ -237,15 +238,15 @@ func TestOpenEventAccessors(t *testing.T) {
 	}
 }
 
-func TestDecodeOpenEventAllocatesNothing(t *testing.T) {
+func TestDecodeEventAllocatesNothing(t *testing.T) {
 	buf := make([]byte, EventSize)
 	var ev Event
 	if n := testing.AllocsPerRun(100, func() { DecodeEvent(buf, &ev) }); n != 0 {
-		t.Errorf("DecodeOpenEvent allocates %.1f times per event", n)
+		t.Errorf("DecodeEvent allocates %.1f times per event", n)
 	}
 }
 
-func BenchmarkDecodeOpenEvent(b *testing.B) {
+func BenchmarkDecodeEvent(b *testing.B) {
 	buf := make([]byte, EventSize+4)
 	rand.New(rand.NewSource(1)).Read(buf)
 	var ev Event
@@ -258,8 +259,8 @@ func BenchmarkDecodeOpenEvent(b *testing.B) {
 	}
 }
 
-// BenchmarkBinaryReadOpenEvent is the reflection-based peer of the decoder.
-func BenchmarkBinaryReadOpenEvent(b *testing.B) {
+// BenchmarkBinaryReadEvent is the reflection-based peer of the decoder.
+func BenchmarkBinaryReadEvent(b *testing.B) {
 	buf := make([]byte, EventSize+4)
 	rand.New(rand.NewSource(1)).Read(buf)
 	var ev Event
