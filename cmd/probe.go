@@ -49,7 +49,7 @@ it is applied in Go, so no format string reaches the kernel.`,
 		timestampFlag,
 		&cli.StringFlag{Name: "max-events", Aliases: []string{"M"}, Usage: "stop after `N` events"},
 		durationFlag,
-		&cli.StringFlag{Name: "string-size", Value: strconv.Itoa(probe.DefaultProbeStringSize), Usage: "bytes kept of each %s value (decimal)"},
+		&cli.StringFlag{Name: "string-size", Value: strconv.Itoa(probe.DefaultStringSize), Usage: "bytes kept of each %s value (decimal)"},
 		bufferPagesFlag,
 		jsonFlag,
 		verboseFlag,
@@ -60,7 +60,7 @@ it is applied in Go, so no format string reaches the kernel.`,
 }
 
 type probeConfig struct {
-	prog      probe.ProbeOptions
+	prog      probe.Options
 	print     probe.PrintOptions
 	maxEvents uint64
 	pages     int
@@ -68,7 +68,7 @@ type probeConfig struct {
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	cfg := probeConfig{
-		prog:  probe.ProbeOptions{UID: render.AnyUID},
+		prog:  probe.Options{UID: render.AnyUID},
 		print: probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json")},
 	}
 	texts, err := specsAndTrailingFlags(c)
@@ -79,7 +79,7 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		return cfg, usageErrorf("probe needs at least one SPEC, e.g. 't:syscalls:sys_enter_openat \"%%s\", args->filename' (see gosnoop probe --help)")
 	}
 	for i, text := range texts {
-		spec, err := probe.ParseProbeSpec(text)
+		spec, err := probe.ParseSpec(text)
 		if err != nil {
 			if len(texts) > 1 {
 				return cfg, usageErrorf("%v (spec %d)", err, i+1)
@@ -100,7 +100,7 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		}
 		cfg.maxEvents = n
 	}
-	size, err := parseID("--string-size", c.String("string-size"), probe.MinProbeStringSize, probe.MaxProbeStringSize)
+	size, err := parseID("--string-size", c.String("string-size"), probe.MinStringSize, probe.MaxStringSize)
 	if err != nil {
 		return cfg, err
 	}
@@ -120,7 +120,7 @@ func runProbe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := probe.RenderProbes(cfg.prog)
+	src, err := probe.Render(cfg.prog)
 	if err != nil {
 		return err
 	}
@@ -142,15 +142,15 @@ func runProbe(c *cli.Context) error {
 		return usageError{err}
 	}
 	p := probe.NewPrinter(s.Out.Out, cfg.print)
-	layouts := make([]probe.ProbeLayout, len(cfg.prog.Specs))
+	layouts := make([]probe.Layout, len(cfg.prog.Specs))
 	for i, spec := range cfg.prog.Specs {
 		layouts[i] = spec.Layout(cfg.prog.StringSize)
 	}
-	var ev probe.ProbeEvent
+	var ev probe.Event
 	var bad uint64
 	stopped := false
 	events := session.Reader{
-		Table: probe.ProbeEventsTable, LostTable: probe.ProbeLostTable,
+		Table: probe.EventsTable, LostTable: probe.LostTable,
 		Pages: cfg.pages, Wakeup: session.PerfWakeupFor(cfg.pages, probe.MaxLayoutSize(layouts)),
 		OnSample: func(b []byte) {
 			if stopped {

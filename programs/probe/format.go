@@ -100,7 +100,7 @@ func parseFormat(f string, col int) ([]FormatPart, []Verb, error) {
 
 // formatVerb applies one C verb with Go's fmt, which shares their meaning
 // for these conversions.
-func formatVerb(v Verb, val ProbeValue) string {
+func formatVerb(v Verb, val Value) string {
 	spec := "%" + v.Flags
 	if v.Width > 0 {
 		spec += strconv.Itoa(v.Width)

@@ -9,7 +9,7 @@ import (
 
 // CheckTargets makes sure every probe names something that exists,
 // before anything is compiled.
-func CheckTargets(specs []*ProbeSpec, k kernel.View) error {
+func CheckTargets(specs []*Spec, k kernel.View) error {
 	for _, s := range specs {
 		if s.Kind == Tracepoint {
 			if !k.HasEvent(s.Category, s.Function) {
@@ -28,17 +28,17 @@ func CheckTargets(specs []*ProbeSpec, k kernel.View) error {
 // (their bodies run in one program), and each kprobe spec's own function. A
 // kprobe that cannot attach says the kernel's reason and, for a syscall,
 // the tracepoint that sees the same.
-func AttachPlan(o ProbeOptions, view kernel.View) attach.Plan {
+func AttachPlan(o Options, view kernel.View) attach.Plan {
 	var plan attach.Plan
 	for _, tp := range o.Tracepoints() {
 		plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: tp[0], Event: tp[1]})
 	}
-	specOf := map[string]*ProbeSpec{}
+	specOf := map[string]*Spec{}
 	for i, spec := range o.Specs {
 		if spec.Kind == Tracepoint {
 			continue
 		}
-		k := attach.Kprobe{Function: spec.Function, Program: ProbeFunction(i), Return: spec.Kind == Kretprobe}
+		k := attach.Kprobe{Function: spec.Function, Program: ProgramName(i), Return: spec.Kind == Kretprobe}
 		plan.Kprobes = append(plan.Kprobes, k)
 		specOf[k.Program] = spec
 	}

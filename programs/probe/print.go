@@ -43,7 +43,7 @@ func (p *Printer) Header() {
 }
 
 // Print writes one event and reports whether it passed the --name filter.
-func (p *Printer) Print(spec *ProbeSpec, ev *ProbeEvent) bool {
+func (p *Printer) Print(spec *Spec, ev *Event) bool {
 	comm := output.CString(ev.Header.Comm[:])
 	if p.cfg.Name != "" && !strings.Contains(string(comm), p.cfg.Name) {
 		return false
@@ -98,7 +98,7 @@ func (p *Printer) Print(spec *ProbeSpec, ev *ProbeEvent) bool {
 func (p *Printer) Events() uint64 { return p.events }
 
 // MaxLayoutSize is the largest event any of layouts describes.
-func MaxLayoutSize(layouts []ProbeLayout) int {
+func MaxLayoutSize(layouts []Layout) int {
 	n := 0
 	for _, l := range layouts {
 		n = max(n, l.Size)

@@ -1,3 +1,8 @@
+// Package probe is gosnoop probe's program: the spec language for ad-hoc
+// kprobes, kretprobes and tracepoints (spec.go), the checks on the C a
+// spec's fragments may hold (check.go), the printf verbs applied in Go
+// (format.go), the C template the specs render into, the attach plan and
+// the printers.
 package probe
 
 import (
@@ -20,19 +25,19 @@ var probeTemplate = render.Parse("probe.c.tmpl", probeSource)
 // Names of the probe program's tables. Like every name of the program's own,
 // they start with ReservedPrefix, which specs may not use.
 const (
-	ProbeEventsTable = ReservedPrefix + "events"
-	ProbeLostTable   = ReservedPrefix + "lost"
+	EventsTable = ReservedPrefix + "events"
+	LostTable   = ReservedPrefix + "lost"
 )
 
-// ProbeFunction is the name of the program function of spec i of
-// ProbeOptions.Specs when that spec is a kprobe or a kretprobe. Tracepoint
-// probes share one function per tracepoint: see ProbeOptions.Tracepoints.
-func ProbeFunction(i int) string { return fmt.Sprintf("%sprobe%d", ReservedPrefix, i) }
+// ProgramName is the name of the program function of spec i of
+// Options.Specs when that spec is a kprobe or a kretprobe. Tracepoint
+// probes share one function per tracepoint: see Options.Tracepoints.
+func ProgramName(i int) string { return fmt.Sprintf("%sprobe%d", ReservedPrefix, i) }
 
 // Tracepoints lists each tracepoint the specs use once, as {category, event},
 // in the order of first use. All probes on one tracepoint run in one
 // TRACEPOINT_PROBE program, which is attached once.
-func (o ProbeOptions) Tracepoints() [][2]string {
+func (o Options) Tracepoints() [][2]string {
 	var out [][2]string
 	seen := map[[2]string]bool{}
 	for _, s := range o.Specs {
@@ -45,11 +50,11 @@ func (o ProbeOptions) Tracepoints() [][2]string {
 	return out
 }
 
-// ProbeHeaderSize is the size of struct gosnoop_header, which starts every event.
-const ProbeHeaderSize = 48
+// HeaderSize is the size of struct gosnoop_header, which starts every event.
+const HeaderSize = 48
 
-// ProbeHeader mirrors struct gosnoop_header in probe.c.tmpl.
-type ProbeHeader struct {
+// Header mirrors struct gosnoop_header in probe.c.tmpl.
+type Header struct {
 	TsNs  uint64
 	PID   uint32
 	TID   uint32
@@ -62,21 +67,21 @@ type ProbeHeader struct {
 
 // Limits of --string-size.
 const (
-	MinProbeStringSize     = 8
-	MaxProbeStringSize     = 256
-	DefaultProbeStringSize = 80
+	MinStringSize     = 8
+	MaxStringSize     = 256
+	DefaultStringSize = 80
 )
 
-// ProbeOptions fills probe.c.tmpl.
-type ProbeOptions struct {
-	Specs      []*ProbeSpec
+// Options fills probe.c.tmpl.
+type Options struct {
+	Specs      []*Spec
 	PID        uint32 // 0: any process
 	UID        int64  // render.AnyUID: any user
 	StringSize int    // bytes kept of each %s value
 }
 
-// ProbeField is one value in a probe's event, at a fixed offset.
-type ProbeField struct {
+// Field is one value in a probe's event, at a fixed offset.
+type Field struct {
 	Arg    int    // index into the spec's Args; -1 for padding
 	Name   string // C member name
 	Offset int
@@ -85,22 +90,22 @@ type ProbeField struct {
 	Signed bool
 }
 
-// ProbeLayout is the event struct of one probe, computed here and declared in
+// Layout is the event struct of one probe, computed here and declared in
 // the C text with a size assertion, so the two cannot drift apart.
-type ProbeLayout struct {
-	Fields []ProbeField
+type Layout struct {
+	Fields []Field
 	Size   int
 	NArgs  int // values in a decoded event, specials included
 }
 
 // Layout places the spec's values after the header: each integer aligned
 // to its size, padding written out, the whole rounded to 8 bytes.
-func (s *ProbeSpec) Layout(stringSize int) ProbeLayout {
-	l := ProbeLayout{NArgs: len(s.Args)}
-	off := ProbeHeaderSize
+func (s *Spec) Layout(stringSize int) Layout {
+	l := Layout{NArgs: len(s.Args)}
+	off := HeaderSize
 	pad := func(to int) {
 		if n := (to - off%to) % to; n > 0 {
-			l.Fields = append(l.Fields, ProbeField{Arg: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
+			l.Fields = append(l.Fields, Field{Arg: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
 			off += n
 		}
 	}
@@ -108,7 +113,7 @@ func (s *ProbeSpec) Layout(stringSize int) ProbeLayout {
 		if a.Special != "" { // filled from the header in Go
 			continue
 		}
-		f := ProbeField{Arg: i, Name: fmt.Sprintf("v%d", i), Signed: a.Verb.Signed()}
+		f := Field{Arg: i, Name: fmt.Sprintf("v%d", i), Signed: a.Verb.Signed()}
 		if a.Verb.IsString() {
 			f.String, f.Size = true, stringSize
 		} else {
@@ -125,15 +130,15 @@ func (s *ProbeSpec) Layout(stringSize int) ProbeLayout {
 }
 
 // Validate checks what Render would otherwise paste into C.
-func (o ProbeOptions) Validate() error {
+func (o Options) Validate() error {
 	if len(o.Specs) == 0 {
 		return fmt.Errorf("no probes")
 	}
-	if o.UID < render.AnyUID || o.UID > 0xfffffffe {
-		return fmt.Errorf("uid %d out of range", o.UID)
+	if err := render.CheckUID(o.UID); err != nil {
+		return err
 	}
-	if o.StringSize < MinProbeStringSize || o.StringSize > MaxProbeStringSize {
-		return fmt.Errorf("string size %d not in %d..%d", o.StringSize, MinProbeStringSize, MaxProbeStringSize)
+	if o.StringSize < MinStringSize || o.StringSize > MaxStringSize {
+		return fmt.Errorf("string size %d not in %d..%d", o.StringSize, MinStringSize, MaxStringSize)
 	}
 	return nil
 }
@@ -168,8 +173,8 @@ type fieldRender struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// RenderProbes returns the C text of the probe program.
-func RenderProbes(o ProbeOptions) (string, error) {
+// Render returns the C text of the probe program.
+func Render(o Options) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", err
 	}
@@ -179,12 +184,12 @@ func RenderProbes(o ProbeOptions) (string, error) {
 		UID        int64
 		Probes     []probeRender
 		Functions  []*functionRender
-	}{HeaderSize: ProbeHeaderSize, PID: o.PID, UID: o.UID}
+	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID}
 
 	tracepoints := map[[2]string]*functionRender{}
 	for i, s := range o.Specs {
 		r := probeRender{Index: i, Name: s.Name(), Predicate: s.Predicate, Ctx: "ctx"}
-		fn := &functionRender{Name: ProbeFunction(i), Signature: s.Signature}
+		fn := &functionRender{Name: ProgramName(i), Signature: s.Signature}
 		switch s.Kind {
 		case Tracepoint:
 			// Parsed as identifiers; checked again as they go into C.
@@ -237,7 +242,7 @@ func cIntType(size int, signed bool) string {
 }
 
 // positionalArgs lists the argN names the spec uses, so only those become locals.
-func (s *ProbeSpec) positionalArgs() []int {
+func (s *Spec) positionalArgs() []int {
 	seen := map[int]bool{}
 	scan := func(text string) {
 		for i := 0; i < len(text); {
@@ -249,7 +254,7 @@ func (s *ProbeSpec) positionalArgs() []int {
 			for j < len(text) && isIdentChar(text[j]) {
 				j++
 			}
-			if n, ok := positionalArg(text[i:j]); ok && afterMember(text, i) == "" && n >= 1 && n <= MaxProbeArgs {
+			if n, ok := positionalArg(text[i:j]); ok && afterMember(text, i) == "" && n >= 1 && n <= MaxArgs {
 				seen[n] = true
 			}
 			i = j
@@ -267,31 +272,31 @@ func (s *ProbeSpec) positionalArgs() []int {
 	return out
 }
 
-// ProbeValue is one decoded value.
-type ProbeValue struct {
+// Value is one decoded value.
+type Value struct {
 	Int uint64 // integers, as the bits the kernel sent (sign-extended for signed verbs)
 	Str string
 }
 
-// ProbeEvent is one decoded event.
-type ProbeEvent struct {
-	Header ProbeHeader
-	Values []ProbeValue
+// Event is one decoded event.
+type Event struct {
+	Header Header
+	Values []Value
 }
 
 // ProbeIndex returns which probe sent a sample, from its header, so the
 // reader can pick that probe's layout before decoding anything else.
 func ProbeIndex(b []byte) (int, error) {
-	if len(b) < ProbeHeaderSize {
-		return 0, fmt.Errorf("probe event: %d bytes, want at least %d", len(b), ProbeHeaderSize)
+	if len(b) < HeaderSize {
+		return 0, fmt.Errorf("probe event: %d bytes, want at least %d", len(b), HeaderSize)
 	}
 	return int(binary.LittleEndian.Uint32(b[24:])), nil
 }
 
-// DecodeProbeHeader reads the header that starts every probe event.
-func DecodeProbeHeader(b []byte, h *ProbeHeader) error {
-	if len(b) < ProbeHeaderSize {
-		return fmt.Errorf("probe event: %d bytes, want at least %d", len(b), ProbeHeaderSize)
+// DecodeHeader reads the header that starts every probe event.
+func DecodeHeader(b []byte, h *Header) error {
+	if len(b) < HeaderSize {
+		return fmt.Errorf("probe event: %d bytes, want at least %d", len(b), HeaderSize)
 	}
 	le := binary.LittleEndian
 	h.TsNs = le.Uint64(b[0:])
@@ -305,20 +310,20 @@ func DecodeProbeHeader(b []byte, h *ProbeHeader) error {
 }
 
 // Decode reads the values of a sample laid out by l.
-func (l ProbeLayout) Decode(b []byte, ev *ProbeEvent) error {
+func (l Layout) Decode(b []byte, ev *Event) error {
 	if len(b) < l.Size {
 		return fmt.Errorf("probe event: %d bytes, want %d", len(b), l.Size)
 	}
-	if err := DecodeProbeHeader(b, &ev.Header); err != nil {
+	if err := DecodeHeader(b, &ev.Header); err != nil {
 		return err
 	}
-	ev.Values = append(ev.Values[:0], make([]ProbeValue, l.NArgs)...)
+	ev.Values = append(ev.Values[:0], make([]Value, l.NArgs)...)
 	le := binary.LittleEndian
 	for _, f := range l.Fields {
 		if f.Arg < 0 {
 			continue
 		}
-		var v ProbeValue
+		var v Value
 		switch {
 		case f.String:
 			v.Str = string(output.CString(b[f.Offset : f.Offset+f.Size]))
@@ -335,8 +340,8 @@ func (l ProbeLayout) Decode(b []byte, ev *ProbeEvent) error {
 }
 
 // Value returns argument i of ev; specials ($pid, $comm, ...) come from the header.
-func (s *ProbeSpec) Value(ev *ProbeEvent, i int) ProbeValue {
-	var v ProbeValue
+func (s *Spec) Value(ev *Event, i int) Value {
+	var v Value
 	if i >= len(s.Args) {
 		return v
 	}
@@ -360,7 +365,7 @@ func (s *ProbeSpec) Value(ev *ProbeEvent, i int) ProbeValue {
 }
 
 // Message formats an event's values with the spec's format, in Go.
-func (s *ProbeSpec) Message(ev *ProbeEvent) string {
+func (s *Spec) Message(ev *Event) string {
 	var b strings.Builder
 	arg := 0
 	for _, part := range s.Format {

@@ -13,9 +13,9 @@ import (
 	"github.com/gosnoop/gosnoop/internal/render"
 )
 
-func mustParse(t *testing.T, text string) *ProbeSpec {
+func mustParse(t *testing.T, text string) *Spec {
 	t.Helper()
-	s, err := ParseProbeSpec(text)
+	s, err := ParseSpec(text)
 	if err != nil {
 		t.Fatalf("%s: %v", text, err)
 	}
@@ -42,11 +42,11 @@ func TestRenderProbes(t *testing.T) {
 	}
 	for name, specs := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := ProbeOptions{UID: render.AnyUID, StringSize: DefaultProbeStringSize}
+			o := Options{UID: render.AnyUID, StringSize: DefaultStringSize}
 			for _, s := range specs {
 				o.Specs = append(o.Specs, mustParse(t, s))
 			}
-			src, err := RenderProbes(o)
+			src, err := Render(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,8 +54,8 @@ func TestRenderProbes(t *testing.T) {
 		})
 	}
 	t.Run("filters", func(t *testing.T) {
-		o := ProbeOptions{PID: 42, UID: 1000, StringSize: 16, Specs: []*ProbeSpec{mustParse(t, `p:do_sys_openat2 "%s", arg2@user`)}}
-		src, err := RenderProbes(o)
+		o := Options{PID: 42, UID: 1000, StringSize: 16, Specs: []*Spec{mustParse(t, `p:do_sys_openat2 "%s", arg2@user`)}}
+		src, err := Render(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestParseProbeSpecAcceptsExpressions(t *testing.T) {
 		`p:f ((u64)$pid != 1) "%d", -$tid`,
 		`t:syscalls:sys_enter_openat "%d", args->gosnoop_not_ours`,
 	} {
-		if _, err := ParseProbeSpec(text); err != nil {
+		if _, err := ParseSpec(text); err != nil {
 			t.Errorf("%s: %v", text, err)
 		}
 	}
@@ -271,7 +271,7 @@ func TestProbeSpecErrorGrammar(t *testing.T) {
 		`p:f (a; b)`:        "(a predicate is one C expression)",
 		`p:f(int a; int b)`: "(a signature is one C parameter list)",
 	} {
-		_, err := ParseProbeSpec(spec)
+		_, err := ParseSpec(spec)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", spec, err, want)
 		}
@@ -279,8 +279,8 @@ func TestProbeSpecErrorGrammar(t *testing.T) {
 }
 
 func TestProbeHeaderSize(t *testing.T) {
-	if s := int(unsafe.Sizeof(ProbeHeader{})); s != ProbeHeaderSize {
-		t.Errorf("unsafe.Sizeof(ProbeHeader{}) = %d, want %d", s, ProbeHeaderSize)
+	if s := int(unsafe.Sizeof(Header{})); s != HeaderSize {
+		t.Errorf("unsafe.Sizeof(Header{}) = %d, want %d", s, HeaderSize)
 	}
 	if !strings.Contains(probeSource, "_Static_assert(sizeof(struct gosnoop_header) == GOSNOOP_HEADER_SIZE") {
 		t.Error("probe.c.tmpl no longer asserts the header size")
@@ -331,7 +331,7 @@ func TestProbeDecodeAndMessage(t *testing.T) {
 			copy(buf[f.Offset:f.Offset+f.Size], "/etc/passwd\x00junk")
 		}
 	}
-	var ev ProbeEvent
+	var ev Event
 	if err := l.Decode(buf, &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -342,19 +342,19 @@ func TestProbeDecodeAndMessage(t *testing.T) {
 		t.Error("short sample decoded")
 	}
 	pc := mustParse(t, `p:f "%p %c %ld", arg1, arg2, arg3`)
-	ev = ProbeEvent{Values: []ProbeValue{{Int: 0xffff888000001000}, {Int: 'A'}, {Int: uint64(1<<64 - 5)}}}
+	ev = Event{Values: []Value{{Int: 0xffff888000001000}, {Int: 'A'}, {Int: uint64(1<<64 - 5)}}}
 	if got, want := pc.Message(&ev), "0xffff888000001000 A -5"; got != want {
 		t.Errorf("message %q, want %q", got, want)
 	}
 	w := mustParse(t, `p:f "%-5d|%05u|%lx", arg1, arg2, arg3`)
-	ev = ProbeEvent{Values: []ProbeValue{{Int: 7}, {Int: 7}, {Int: 1 << 40}}}
+	ev = Event{Values: []Value{{Int: 7}, {Int: 7}, {Int: 1 << 40}}}
 	if got := w.Message(&ev); got != "7    |00007|10000000000" {
 		t.Errorf("widths: %q", got)
 	}
 }
 
 func TestProbeTracepoints(t *testing.T) {
-	o := ProbeOptions{UID: render.AnyUID, StringSize: 16}
+	o := Options{UID: render.AnyUID, StringSize: 16}
 	for _, text := range []string{
 		`t:syscalls:sys_enter_openat`, `p:do_sys_openat2`, `t:syscalls:sys_exit_openat`,
 		`t:syscalls:sys_enter_openat ($pid == 1)`, `r:do_sys_openat2`, `t:syscalls:sys_exit_openat`,
@@ -366,12 +366,12 @@ func TestProbeTracepoints(t *testing.T) {
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("Tracepoints() = %v, want %v", got, want)
 	}
-	src, err := RenderProbes(o)
+	src, err := Render(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for tp, n := range map[string]int{"TRACEPOINT_PROBE(syscalls, sys_enter_openat)": 1, "TRACEPOINT_PROBE(syscalls, sys_exit_openat)": 1,
-		"int " + ProbeFunction(1) + "(": 1, "int " + ProbeFunction(4) + "(": 1} {
+		"int " + ProgramName(1) + "(": 1, "int " + ProgramName(4) + "(": 1} {
 		if c := strings.Count(src, tp); c != n {
 			t.Errorf("%q %d times, want %d", tp, c, n)
 		}
@@ -386,12 +386,12 @@ func TestProbeTracepoints(t *testing.T) {
 
 func TestRenderProbesRejects(t *testing.T) {
 	s := mustParse(t, `p:f`)
-	for name, o := range map[string]ProbeOptions{
+	for name, o := range map[string]Options{
 		"no specs":      {UID: render.AnyUID, StringSize: 80},
-		"string size":   {UID: render.AnyUID, StringSize: 4, Specs: []*ProbeSpec{s}},
-		"uid too large": {UID: 1 << 32, StringSize: 80, Specs: []*ProbeSpec{s}},
+		"string size":   {UID: render.AnyUID, StringSize: 4, Specs: []*Spec{s}},
+		"uid too large": {UID: 1 << 32, StringSize: 80, Specs: []*Spec{s}},
 	} {
-		if _, err := RenderProbes(o); err == nil {
+		if _, err := Render(o); err == nil {
 			t.Errorf("%s: rendered", name)
 		}
 	}
@@ -412,11 +412,11 @@ func FuzzParseProbeSpec(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		s, err := ParseProbeSpec(text)
+		s, err := ParseSpec(text)
 		if err != nil {
 			return
 		}
-		if len(s.Args) > MaxProbeArgs {
+		if len(s.Args) > MaxArgs {
 			t.Fatalf("%d args", len(s.Args))
 		}
 		verbs := 0
@@ -437,8 +437,8 @@ func FuzzParseProbeSpec(f *testing.F) {
 			}
 		}
 		// Twice: two probes on one target, as a user may write them.
-		o := ProbeOptions{Specs: []*ProbeSpec{s, s}, UID: render.AnyUID, StringSize: 16}
-		src, err := RenderProbes(o)
+		o := Options{Specs: []*Spec{s, s}, UID: render.AnyUID, StringSize: 16}
+		src, err := Render(o)
 		if err != nil {
 			return
 		}
@@ -468,7 +468,7 @@ func refusedToken(frag string) string {
 	return sideEffectRE.FindString(frag)
 }
 
-func argExprs(s *ProbeSpec) []string {
+func argExprs(s *Spec) []string {
 	var out []string
 	for _, a := range s.Args {
 		out = append(out, a.Expr)
@@ -492,16 +492,16 @@ func TestSuggestTracepoint(t *testing.T) {
 }
 
 func TestProbeIndex(t *testing.T) {
-	b := make([]byte, ProbeHeaderSize)
+	b := make([]byte, HeaderSize)
 	binary.LittleEndian.PutUint32(b[24:], 3)
 	if i, err := ProbeIndex(b); err != nil || i != 3 {
 		t.Errorf("got %d, %v; want 3", i, err)
 	}
-	var h ProbeHeader
-	if err := DecodeProbeHeader(b, &h); err != nil || h.Probe != 3 {
-		t.Errorf("ProbeIndex and DecodeProbeHeader disagree: %d", h.Probe)
+	var h Header
+	if err := DecodeHeader(b, &h); err != nil || h.Probe != 3 {
+		t.Errorf("ProbeIndex and DecodeHeader disagree: %d", h.Probe)
 	}
-	if _, err := ProbeIndex(b[:ProbeHeaderSize-1]); err == nil {
+	if _, err := ProbeIndex(b[:HeaderSize-1]); err == nil {
 		t.Error("short sample gave an index")
 	}
 }
@@ -509,7 +509,7 @@ func TestProbeIndex(t *testing.T) {
 // checkSpecError parses spec and wants a one-line *SpecError containing want.
 func checkSpecError(t *testing.T, spec, want string) {
 	t.Helper()
-	_, err := ParseProbeSpec(spec)
+	_, err := ParseSpec(spec)
 	if err == nil {
 		t.Errorf("%q parsed, want error %q", spec, want)
 		return

@@ -18,40 +18,40 @@ import (
 // one parameter list or one expression in the template. The format, names
 // and filters never reach C: the format is applied in Go.
 
-// ProbeKind is the kind of a probe: kprobe, kretprobe or tracepoint.
-type ProbeKind byte
+// Kind is the kind of a probe: kprobe, kretprobe or tracepoint.
+type Kind byte
 
 const (
-	Kprobe     ProbeKind = 'p'
-	Kretprobe  ProbeKind = 'r'
-	Tracepoint ProbeKind = 't'
+	Kprobe     Kind = 'p'
+	Kretprobe  Kind = 'r'
+	Tracepoint Kind = 't'
 )
 
-// MaxProbeArgs is how many values one probe can carry.
-const MaxProbeArgs = 6
+// MaxArgs is how many values one probe can carry.
+const MaxArgs = 6
 
-// ProbeSpec is one parsed probe.
-type ProbeSpec struct {
+// Spec is one parsed probe.
+type Spec struct {
 	Text      string
-	Kind      ProbeKind
+	Kind      Kind
 	Category  string // tracepoints only
 	Function  string // kernel function, or tracepoint event
 	Signature string // C parameter list of a kprobe; "" for none
 	Predicate string // C expression; "" for none
 	Format    []FormatPart
-	Args      []ProbeArg
+	Args      []Arg
 }
 
 // Name is the probe as the output shows it: p:do_sys_openat2, t:syscalls:sys_enter_openat.
-func (s *ProbeSpec) Name() string {
+func (s *Spec) Name() string {
 	if s.Kind == Tracepoint {
 		return "t:" + s.Category + ":" + s.Function
 	}
 	return string(s.Kind) + ":" + s.Function
 }
 
-// ProbeArg is one value a probe sends.
-type ProbeArg struct {
+// Arg is one value a probe sends.
+type Arg struct {
 	Expr    string // C expression; "" for a special
 	Special string // "pid", "tid", "uid", "cpu" or "comm": filled in Go from the event header
 	User    bool   // strings are read from user memory
@@ -84,8 +84,8 @@ var specials = map[string]string{
 	"comm": "", // a string: arguments only
 }
 
-// ParseProbeSpec parses one spec.
-func ParseProbeSpec(text string) (*ProbeSpec, error) {
+// ParseSpec parses one spec.
+func ParseSpec(text string) (*Spec, error) {
 	p := &specParser{s: text}
 	spec, err := p.parse()
 	if err != nil {
@@ -134,14 +134,14 @@ func (p *specParser) ident(dots bool) string {
 	return p.s[start:p.i]
 }
 
-func (p *specParser) parse() (*ProbeSpec, error) {
-	spec := &ProbeSpec{Kind: Kprobe}
+func (p *specParser) parse() (*Spec, error) {
+	spec := &Spec{Kind: Kprobe}
 	p.skipSpace()
 	if p.i >= len(p.s) {
 		return nil, specErr(0, "empty spec")
 	}
 	if p.i+1 < len(p.s) && p.s[p.i+1] == ':' {
-		switch k := ProbeKind(p.s[p.i]); k {
+		switch k := Kind(p.s[p.i]); k {
 		case Kprobe, Kretprobe, Tracepoint:
 			spec.Kind = k
 		default:
@@ -241,7 +241,7 @@ func (p *specParser) parens() (string, error) {
 }
 
 // format reads "format", arg, ... and checks verbs against arguments.
-func (p *specParser) format(spec *ProbeSpec) error {
+func (p *specParser) format(spec *Spec) error {
 	open := p.i
 	p.i++
 	var raw strings.Builder
@@ -291,8 +291,8 @@ func (p *specParser) format(spec *ProbeSpec) error {
 		if strings.TrimSpace(text) == "" {
 			return specErr(start, "empty argument")
 		}
-		if len(spec.Args) == MaxProbeArgs {
-			return specErr(start, "at most %d arguments", MaxProbeArgs)
+		if len(spec.Args) == MaxArgs {
+			return specErr(start, "at most %d arguments", MaxArgs)
 		}
 		arg, err := p.argument(spec, strings.TrimSpace(text), start)
 		if err != nil {
@@ -342,8 +342,8 @@ func (p *specParser) argText() string {
 	return p.s[start:p.i]
 }
 
-func (p *specParser) argument(spec *ProbeSpec, text string, col int) (ProbeArg, error) {
-	var arg ProbeArg
+func (p *specParser) argument(spec *Spec, text string, col int) (Arg, error) {
+	var arg Arg
 	if name, ok := strings.CutPrefix(text, "$"); ok {
 		if _, known := specials[name]; !known {
 			return arg, specErr(col, "unknown $%s (want $pid, $tid, $uid, $cpu or $comm)", name)
@@ -363,7 +363,7 @@ func (p *specParser) argument(spec *ProbeSpec, text string, col int) (ProbeArg, 
 }
 
 // paramIsUser reports whether name is a signature parameter declared __user.
-func (s *ProbeSpec) paramIsUser(name string) bool {
+func (s *Spec) paramIsUser(name string) bool {
 	for _, param := range strings.Split(s.Signature, ",") {
 		words := strings.FieldsFunc(param, func(r rune) bool { return !isIdentChar(byte(r)) || r > 127 })
 		if len(words) > 0 && words[len(words)-1] == name {
@@ -378,7 +378,7 @@ func (s *ProbeSpec) paramIsUser(name string) bool {
 }
 
 // expression checks a C expression and replaces $specials with our C.
-func (p *specParser) expression(spec *ProbeSpec, text string, col int, what string) (string, error) {
+func (p *specParser) expression(spec *Spec, text string, col int, what string) (string, error) {
 	if err := checkC(text, col, what, true); err != nil {
 		return "", err
 	}
@@ -420,11 +420,11 @@ func (p *specParser) expression(spec *ProbeSpec, text string, col int, what stri
 }
 
 // checkName rejects names that mean nothing in this kind of probe.
-func (s *ProbeSpec) checkName(word string, col int, what string) error {
+func (s *Spec) checkName(word string, col int, what string) error {
 	if n, ok := positionalArg(word); ok {
 		switch {
-		case n < 1 || n > MaxProbeArgs:
-			return specErr(col, "%s: at most %d arguments", word, MaxProbeArgs)
+		case n < 1 || n > MaxArgs:
+			return specErr(col, "%s: at most %d arguments", word, MaxArgs)
 		case s.Kind == Kretprobe:
 			return specErr(col, "%s: arguments are gone by the time a function returns; use a p: probe", word)
 		case s.Kind == Tracepoint:
@@ -435,7 +435,7 @@ func (s *ProbeSpec) checkName(word string, col int, what string) error {
 		return specErr(col, "retval exists only in r: probes")
 	}
 	if word == "args" && s.Kind != Tracepoint {
-		return specErr(col, "args-> is for tracepoints; a kprobe has arg1..arg%d or its signature's names", MaxProbeArgs)
+		return specErr(col, "args-> is for tracepoints; a kprobe has arg1..arg%d or its signature's names", MaxArgs)
 	}
 	return nil
 }
@@ -456,7 +456,7 @@ func positionalArg(word string) (int, bool) {
 // SuggestTracepoint names the syscall tracepoint that sees what a kprobe on
 // a syscall function would, for kernels where kprobes do not attach; "" when
 // the function is not a syscall's.
-func (s *ProbeSpec) SuggestTracepoint() string {
+func (s *Spec) SuggestTracepoint() string {
 	if s.Kind == Tracepoint {
 		return ""
 	}
