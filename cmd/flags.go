@@ -3,8 +3,9 @@ package cmd
 import "github.com/urfave/cli/v2"
 
 // The flags several commands share, defined once; each command lists the
-// ones it takes, in the order its help shows them. Each is parsed by the
-// helper in run.go with the same name.
+// ones it takes, in the order its help shows them. Those whose values need
+// checking are parsed by the helpers in run.go: parseIDFlags (pid, tid,
+// uid), optionalDuration, parseBufferPages and parseAttachMode.
 var (
 	pidFlag         = &cli.StringFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace process `PID` only (in the kernel)"}
 	tidFlag         = &cli.StringFlag{Name: "tid", Aliases: []string{"t"}, Usage: "trace thread `TID` only (in the kernel)"}

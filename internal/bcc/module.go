@@ -157,8 +157,10 @@ func (m *Module) ReadCounter(name string, key uint32) (uint64, error) {
 // Close detaches every probe and unloads the programs.
 //
 // Releasing a tracepoint's perf event waits for an RCU grace period in the
-// kernel (60-100 ms each here), so the events are closed concurrently: the
-// waits overlap and teardown takes one grace period, not one per event.
+// kernel, so the events are closed concurrently and the waits overlap in
+// part (the kernel still serialises some of the work under its event
+// mutex): for open's six tracepoints, SIGINT to exit took a median of 267 ms
+// here, against 395 ms closing them one after another (7 runs each).
 func (m *Module) Close() {
 	if m == nil || m.m == nil {
 		return

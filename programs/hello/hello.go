@@ -1,3 +1,7 @@
+// Package hello is the "Hello, World!" program of the tutorial: one
+// bpf_trace_printk line per clone or clone3 call, through kprobes on the
+// syscall functions or their sys_enter tracepoints, read back from
+// trace_pipe by its tag.
 package hello
 
 import (

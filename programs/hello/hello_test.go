@@ -58,7 +58,7 @@ func TestParseHelloLine(t *testing.T) {
 		ln, ours, err := ParseLine("5eed", last)
 		wantTask := strings.TrimLeft(comm[strings.LastIndexByte(comm, '\n')+1:], " ")
 		if !ours || err != nil || ln.PID != 5355 || ln.Task != wantTask || ln.Message != Message {
-			t.Errorf("comm %q: ParseHelloLine(%q) = %+v, %v, %v", comm, last, ln, ours, err)
+			t.Errorf("comm %q: ParseLine(%q) = %+v, %v, %v", comm, last, ln, ours, err)
 		}
 	}
 	for _, other := range []string{

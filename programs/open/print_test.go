@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func sampleOpenEvent() Event {
+func sampleEvent() Event {
 	ev := Event{TsNs: 1_500_000_000, PID: 4242, TID: 4243, UID: 1000, Ret: -2, Flags: 0o2000000, Mode: 0o644}
 	copy(ev.Comm[:], "cat")
 	copy(ev.Path[:], "/tmp/a \"quoted\"\tpath\xff")
@@ -18,7 +18,7 @@ func TestOpenPrinterTable(t *testing.T) {
 	var out strings.Builder
 	p := NewPrinter(&out, PrintOptions{Timestamp: true, PrintUID: true, Extended: true})
 	p.Header()
-	ev := sampleOpenEvent()
+	ev := sampleEvent()
 	p.Print(&ev)
 	ev.TsNs += 250_000_000
 	ev.Ret = 3
@@ -40,7 +40,7 @@ func TestOpenPrinterJSON(t *testing.T) {
 	var out strings.Builder
 	p := NewPrinter(&out, PrintOptions{JSON: true, TIDColumn: true})
 	p.Header()
-	ev := sampleOpenEvent()
+	ev := sampleEvent()
 	p.Print(&ev)
 	var got map[string]any
 	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
@@ -59,7 +59,7 @@ func TestOpenPrinterJSON(t *testing.T) {
 }
 
 func TestOpenPrinterMarksTruncatedPaths(t *testing.T) {
-	ev := sampleOpenEvent()
+	ev := sampleEvent()
 	ev.PathTruncated = 1
 	var table, js strings.Builder
 	NewPrinter(&table, PrintOptions{}).Print(&ev)
@@ -75,7 +75,7 @@ func TestOpenPrinterMarksTruncatedPaths(t *testing.T) {
 func TestOpenPrinterNameFilter(t *testing.T) {
 	var out strings.Builder
 	p := NewPrinter(&out, PrintOptions{JSON: true, Name: "at"})
-	ev := sampleOpenEvent()
+	ev := sampleEvent()
 	p.Print(&ev)
 	copy(ev.Comm[:], "bash")
 	p.Print(&ev)
@@ -87,7 +87,7 @@ func TestOpenPrinterNameFilter(t *testing.T) {
 func TestOpenPrinterAllocatesNothing(t *testing.T) {
 	for _, cfg := range []PrintOptions{{}, {Timestamp: true, PrintUID: true, Extended: true}, {JSON: true}} {
 		p := NewPrinter(io.Discard, cfg)
-		ev := sampleOpenEvent()
+		ev := sampleEvent()
 		p.Print(&ev) // grows the line buffer once
 		if n := testing.AllocsPerRun(200, func() { p.Print(&ev) }); n != 0 {
 			t.Errorf("%+v: print allocates %.1f times per event", cfg, n)
@@ -102,7 +102,7 @@ func BenchmarkOpenPrinter(b *testing.B) {
 	}{{"table", PrintOptions{}}, {"json", PrintOptions{JSON: true}}} {
 		b.Run(c.name, func(b *testing.B) {
 			p := NewPrinter(io.Discard, c.cfg)
-			ev := sampleOpenEvent()
+			ev := sampleEvent()
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				p.Print(&ev)
