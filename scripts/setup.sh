@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what gosnoop needs to build, run and test on Debian 12 or Ubuntu
-# 22.04+: libbcc, a C compiler for cgo, the kernel's UAPI headers, Go (from
+# 22.04+: libbcc, libbpf, a C compiler for cgo, the kernel's UAPI headers, Go (from
 # Debian backports where the release's own is too old), the running kernel's
 # headers where the distribution has them, and a mounted tracefs. Safe to run
 # again; installs only what is missing. It also provisions the Vagrant lab.
@@ -17,6 +17,8 @@ fi
 
 need=()
 [ -e /usr/include/bcc/libbpf.h ] || need+=(libbpfcc-dev)
+# libbpf's btf_dump writes the kernel types of the header tree made from BTF.
+[ -e /usr/include/bpf/btf.h ] || need+=(libbpf-dev)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 [ -e /usr/include/linux/types.h ] || need+=(linux-libc-dev)
 command -v make >/dev/null || need+=(make)

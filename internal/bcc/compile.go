@@ -25,6 +25,7 @@ import (
 
 	gobpf "github.com/iovisor/gobpf/bcc"
 
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
 )
 
@@ -47,16 +48,22 @@ func (e *CompileError) Error() string {
 	return msg
 }
 
-// minimalTreeHint explains diagnostics about missing types under the
-// minimal tree, which has syscall arguments but no kernel structs.
-func minimalTreeHint(headers kheaders.Source, diag string) string {
-	if headers.Kind != kheaders.Minimal {
-		return ""
-	}
+// treeHint explains diagnostics about missing types under gosnoop's own
+// trees: the minimal tree has syscall arguments but no kernel structs; the
+// BTF tree has the kernel types the program named, what they hold, and
+// forward declarations of what they point to.
+func treeHint(headers kheaders.Source, diag string) string {
+	missing := false
 	for _, sign := range []string{"unknown type name", "incomplete type", "incomplete definition", "undeclared identifier"} {
-		if strings.Contains(diag, sign) {
-			return fmt.Sprintf("gosnoop's minimal header tree has syscall argument types but no kernel structs; this needs real headers (%s)", kheaders.InstallHint())
-		}
+		missing = missing || strings.Contains(diag, sign)
+	}
+	switch {
+	case !missing:
+		return ""
+	case headers.Kind == kheaders.Minimal:
+		return fmt.Sprintf("gosnoop's minimal header tree has syscall argument types but no kernel structs; this needs real headers (%s)", kheaders.InstallHint())
+	case headers.Kind == kheaders.BTF:
+		return "the header gosnoop generated from the kernel's BTF declares the kernel types the program names and what they hold; a type reached only through a pointer is declared but incomplete: name it too"
 	}
 	return ""
 }
@@ -70,45 +77,93 @@ type Module struct {
 	perfFDs  []int // tracepoint attachments, closed by Close
 }
 
-var headersOnce struct {
-	sync.Once
+// headers holds the trees picked so far, by their roots.
+var headers struct {
+	sync.Mutex
+	picked map[string]picked
+}
+
+type picked struct {
 	src kheaders.Source
 	err error
 }
 
-// Headers picks the kernel headers once per process and, for the minimal
-// tree, points libbcc at it.
-func Headers() (kheaders.Source, error) {
-	headersOnce.Do(func() {
-		src, err := kheaders.Prepare(kheaders.CacheDir())
-		if err == nil && src.Kind == kheaders.Minimal {
-			err = os.Setenv(kheaders.EnvVar, src.Dir)
-		}
-		headersOnce.src, headersOnce.err = src, err
-	})
-	return headersOnce.src, headersOnce.err
+// Headers picks the kernel headers for a program naming roots (the kernel
+// types it reads), once per process and set of roots: installed headers,
+// else a tree generated from the kernel's BTF, else the minimal tree (see
+// kheaders.Prepare).
+func Headers(roots []btfheader.Root) (kheaders.Source, error) {
+	roots = btfheader.SortedRoots(roots)
+	key := fmt.Sprint(roots)
+	headers.Lock()
+	defer headers.Unlock()
+	if p, ok := headers.picked[key]; ok {
+		return p.src, p.err
+	}
+	src, err := kheaders.Prepare(kheaders.CacheDir(), roots)
+	if headers.picked == nil {
+		headers.picked = map[string]picked{}
+	}
+	headers.picked[key] = picked{src, err}
+	return src, err
 }
 
-// ReleaseHeaders removes the private temporary header tree Headers wrote
+// ReleaseHeaders removes the private temporary header trees Headers wrote
 // when the cache directory could not be trusted; it does nothing otherwise.
 // Call it once the process compiles nothing more.
 func ReleaseHeaders() error {
-	return headersOnce.src.Cleanup()
+	headers.Lock()
+	defer headers.Unlock()
+	var first error
+	for _, p := range headers.picked {
+		if err := p.src.Cleanup(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
-// Compile compiles C source with libbcc.
-func Compile(src string) (*Module, error) {
-	headers, err := Headers()
+// Compile compiles C source with libbcc; roots are the kernel types it
+// names (see Headers).
+func Compile(src string, roots ...btfheader.Root) (*Module, error) {
+	headers, err := Headers(roots)
 	if err != nil {
 		return nil, err
 	}
+	return CompileWith(src, headers)
+}
+
+// CompileWith compiles C source with libbcc against the given headers.
+func CompileWith(src string, headers kheaders.Source) (*Module, error) {
 	var m *gobpf.Module
-	diag, err := captureStdio(func() { m = gobpf.NewModule(src, nil) })
+	var envErr error
+	diag, err := captureStdio(func() {
+		// libbcc reads the variable as it compiles; captureStdio's lock
+		// keeps another compile from changing it meanwhile, and it is put
+		// back after, so kheaders.Find still sees only the user's choice.
+		if headers.Kind == kheaders.Minimal || headers.Kind == kheaders.BTF {
+			old, was := os.LookupEnv(kheaders.EnvVar)
+			if envErr = os.Setenv(kheaders.EnvVar, headers.Dir); envErr != nil {
+				return
+			}
+			defer func() {
+				if was {
+					os.Setenv(kheaders.EnvVar, old)
+				} else {
+					os.Unsetenv(kheaders.EnvVar)
+				}
+			}()
+		}
+		m = gobpf.NewModule(src, nil)
+	})
+	if err == nil {
+		err = envErr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("capturing libbcc output: %w", err)
 	}
 	if m == nil {
-		return nil, &CompileError{Diagnostics: diag, Hint: minimalTreeHint(headers, diag)}
+		return nil, &CompileError{Diagnostics: diag, Hint: treeHint(headers, diag)}
 	}
 	return &Module{m: m, Headers: headers, Warnings: diag}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
 )
 
@@ -19,7 +20,7 @@ var formatField = regexp.MustCompile(`^\s*field:[^;]*?(\w+)\s*(\[\d*\])?;`)
 // syscallsProbes renders one TRACEPOINT_PROBE per syscalls tracepoint, each
 // reading every field of its args struct, so that every field type libbcc
 // copies from the format files must compile.
-func syscallsProbes(t *testing.T, eventsDir string) (src string, n int) {
+func syscallsProbes(t *testing.T, eventsDir string, kind kheaders.Kind) (src string, n int) {
 	t.Helper()
 	formats, err := filepath.Glob(filepath.Join(eventsDir, "syscalls", "*", "format"))
 	if err != nil || len(formats) == 0 {
@@ -27,10 +28,13 @@ func syscallsProbes(t *testing.T, eventsDir string) (src string, n int) {
 	}
 	var b strings.Builder
 	// The UAPI headers that typedef the same names: the minimal tree's own
-	// typedefs must agree with them.
+	// typedefs must agree with them. The BTF tree has the kernel's own
+	// types instead, and no UAPI header of types.
 	for _, h := range []string{"linux/types.h", "linux/posix_types.h", "linux/fs.h", "linux/aio_abi.h",
 		"linux/capability.h", "linux/landlock.h", "asm/signal.h", "asm-generic/siginfo.h"} {
-		fmt.Fprintf(&b, "#include <%s>\n", h)
+		if kind == kheaders.Minimal {
+			fmt.Fprintf(&b, "#include <%s>\n", h)
+		}
 	}
 	for _, format := range formats {
 		data, err := os.ReadFile(format)
@@ -55,10 +59,22 @@ func syscallsProbes(t *testing.T, eventsDir string) (src string, n int) {
 	return b.String(), len(formats)
 }
 
-// TestMinimalTreeCompilesEverySyscallsTracepoint: libbcc copies field types
-// from the format files verbatim (off_t, fd_set, sigset_t, ...), so the
-// minimal tree must define every one of them.
-func TestMinimalTreeCompilesEverySyscallsTracepoint(t *testing.T) {
+// TestTreesCompileEverySyscallsTracepoint: libbcc copies field types from
+// the format files verbatim (off_t, fd_set, sigset_t, ...), so gosnoop's
+// trees, minimal and BTF, must define every one of them.
+func TestTreesCompileEverySyscallsTracepoint(t *testing.T) {
+	t.Run("minimal", func(t *testing.T) {
+		testTreeCompilesEverySyscallsTracepoint(t, func() (kheaders.Source, error) { return kheaders.PrepareMinimal("") })
+	})
+	t.Run("btf", func(t *testing.T) {
+		if _, err := os.Stat(btfheader.VmlinuxPath); err != nil {
+			t.Skipf("kernel BTF (CONFIG_DEBUG_INFO_BTF): %v", err)
+		}
+		testTreeCompilesEverySyscallsTracepoint(t, func() (kheaders.Source, error) { return kheaders.PrepareBTF("", nil) })
+	})
+}
+
+func testTreeCompilesEverySyscallsTracepoint(t *testing.T, prepare func() (kheaders.Source, error)) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: libbcc reads tracepoint formats from tracefs")
 	}
@@ -72,27 +88,22 @@ func TestMinimalTreeCompilesEverySyscallsTracepoint(t *testing.T) {
 	if eventsDir == "" {
 		t.Skip("tracefs is not mounted at /sys/kernel/tracing")
 	}
-	// Pin the process-wide header choice first, as the other tests see it,
-	// then point libbcc at a fresh minimal tree for this compile only, so the
-	// test means the same on a machine with real headers.
-	if _, err := bcc.Headers(); err != nil {
-		t.Skipf("no kernel headers usable by libbcc: %v", err)
-	}
-	tree, err := kheaders.PrepareMinimal("") // a private tree, removed below
+	// A fresh private tree for this compile only, so the test means the
+	// same on a machine with real headers.
+	tree, err := prepare()
 	if err != nil {
-		t.Skipf("minimal header tree unavailable: %v", err)
+		t.Skipf("header tree unavailable: %v", err)
 	}
 	defer tree.Cleanup()
-	t.Setenv(kheaders.EnvVar, tree.Dir)
 
-	src, n := syscallsProbes(t, eventsDir)
-	m, err := bcc.Compile(src)
+	src, n := syscallsProbes(t, eventsDir, tree.Kind)
+	m, err := bcc.CompileWith(src, tree)
 	if err != nil {
-		t.Fatalf("%d syscalls tracepoints under the minimal tree: %v", n, err)
+		t.Fatalf("%d syscalls tracepoints under the %s tree: %v", n, tree.Kind, err)
 	}
 	defer m.Close()
 	t.Logf("%d syscalls tracepoints compiled", n)
 	if strings.Contains(m.Warnings, "redefinition") {
-		t.Errorf("the minimal tree redefines a UAPI type:\n%s", m.Warnings)
+		t.Errorf("the %s tree redefines a type:\n%s", tree.Kind, m.Warnings)
 	}
 }

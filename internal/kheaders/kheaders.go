@@ -1,6 +1,7 @@
 // Package kheaders decides which kernel headers libbcc compiles against and,
-// where the running kernel has none installed, writes gosnoop's own minimal
-// header tree for it.
+// where the running kernel has none installed, writes a header tree of
+// gosnoop's own for it: generated from the kernel's BTF where it has BTF
+// (kernel structs included), or the minimal tree (syscall arguments only).
 package kheaders
 
 import (
@@ -17,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 )
 
 // Kind says where the headers come from.
@@ -26,6 +29,7 @@ const (
 	FromEnv  Kind = "BCC_KERNEL_SOURCE" // the user's choice, passed to libbcc untouched
 	Host     Kind = "host"              // /lib/modules/<release>/build
 	Kheaders Kind = "kheaders"          // the kernel's own /sys/kernel/kheaders.tar.xz
+	BTF      Kind = "btf"               // gosnoop's tree, its kernel types generated from the kernel's BTF
 	Minimal  Kind = "minimal"           // gosnoop's tree: no kernel structs
 )
 
@@ -33,10 +37,14 @@ const (
 type Source struct {
 	Kind Kind
 	Dir  string
-	// Note says in one line why the minimal tree is not the usual cached
-	// one (a private temporary tree, or a damaged cache rebuilt); for -v.
+	// Note says in one line why gosnoop's tree is not the usual cached
+	// one (a private temporary tree, a damaged cache rebuilt, BTF that
+	// could not be used); for -v.
 	Note string
-	temp string // a private tree for this process only, removed by Cleanup
+	// Generated says how the BTF header was made this run: its size and
+	// the time it took; empty when a cached one was used.
+	Generated string
+	temp      string // a private tree for this process only, removed by Cleanup
 }
 
 // Cleanup removes the minimal tree when Prepare had to write a private
@@ -55,11 +63,13 @@ const EnvVar = "BCC_KERNEL_SOURCE"
 //go:embed tree
 var tree embed.FS
 
-// Paths read by Find; tests point them elsewhere.
+// Paths read by Find and Prepare; tests point them elsewhere.
 var (
 	modulesDir   = "/lib/modules"
 	kheadersFile = "/sys/kernel/kheaders.tar.xz"
 	uapiDir      = "/usr/include"
+	vmlinuxBTF   = btfheader.VmlinuxPath
+	kernelNotes  = "/sys/kernel/notes" // the kernel's ELF notes: its GNU build id
 )
 
 // Release returns the running kernel's release, as uname -r prints it.
@@ -99,15 +109,56 @@ func Find() Source {
 	return Source{Kind: Minimal}
 }
 
-// Prepare returns the headers to compile against, writing the minimal tree
-// (see PrepareMinimal) when the kernel has none. The caller passes Dir to
-// libbcc through EnvVar when Kind is Minimal, and calls Cleanup when done.
-func Prepare(cacheDir string) (Source, error) {
+// Choose reports what Prepare would use, writing nothing: Find's answer, or
+// BTF (Dir: the kernel's BTF file) where Find has none and the kernel has
+// BTF.
+func Choose() Source {
+	src := Find()
+	if src.Kind == Minimal {
+		if _, err := os.Stat(vmlinuxBTF); err == nil {
+			return Source{Kind: BTF, Dir: vmlinuxBTF}
+		}
+	}
+	return src
+}
+
+// Prepare returns the headers to compile against. Installed headers come
+// first; without them, a tree whose kernel types are generated from the
+// kernel's BTF (see PrepareBTF), declaring roots (the kernel types the
+// program names) and the types syscall tracepoints name; without BTF, the
+// minimal tree (see PrepareMinimal), which cannot serve a program with
+// roots. The caller passes Dir to libbcc through EnvVar when gosnoop wrote
+// the tree (BTF, Minimal), and calls Cleanup when done.
+func Prepare(cacheDir string, roots []btfheader.Root) (Source, error) {
 	src := Find()
 	if src.Kind != Minimal {
 		return src, nil
 	}
-	return PrepareMinimal(cacheDir)
+	if _, err := os.Stat(vmlinuxBTF); err != nil {
+		if len(roots) > 0 {
+			return src, fmt.Errorf("this program reads kernel structs (%s), and this kernel has neither headers nor BTF (%v): install its headers: %s",
+				rootList(roots), err, InstallHint())
+		}
+		return PrepareMinimal(cacheDir)
+	}
+	btf, err := PrepareBTF(cacheDir, roots)
+	if err == nil {
+		return btf, nil
+	}
+	if len(roots) > 0 {
+		return src, fmt.Errorf("no kernel headers for %s, and generating them from %s failed: %w (install real ones: %s)", Release(), vmlinuxBTF, err, InstallHint())
+	}
+	minimal, merr := PrepareMinimal(cacheDir)
+	minimal.Note = strings.TrimSuffix("headers from BTF failed ("+err.Error()+"); "+minimal.Note, "; ")
+	return minimal, merr
+}
+
+func rootList(roots []btfheader.Root) string {
+	var names []string
+	for _, r := range roots {
+		names = append(names, string(r))
+	}
+	return strings.Join(names, ", ")
 }
 
 // PrepareMinimal returns gosnoop's minimal tree, kept under cacheDir. gosnoop
@@ -121,23 +172,41 @@ func PrepareMinimal(cacheDir string) (Source, error) {
 }
 
 func prepareMinimal(cacheDir string, euid int) (Source, error) {
-	src := Source{Kind: Minimal}
 	want, err := minimalTree()
 	if err != nil {
-		return src, fmt.Errorf("no kernel headers for %s and the minimal tree cannot be used: %w (install real ones: %s)", Release(), err, InstallHint())
+		return Source{Kind: Minimal}, fmt.Errorf("no kernel headers for %s and the minimal tree cannot be used: %w (install real ones: %s)", Release(), err, InstallHint())
 	}
-	name := "minimal-headers-" + treeHash(want)
+	src, err := prepareTree(cacheDir, euid, Source{Kind: Minimal}, "minimal-headers-"+treeHash(want), want, nil)
+	if err != nil {
+		return src, fmt.Errorf("no kernel headers for %s and writing the minimal tree failed: %w (install real ones: %s)", Release(), err, InstallHint())
+	}
+	return src, nil
+}
+
+// prepareTree returns the tree want under cacheDir/name (see cachedTree),
+// or in a private temporary directory when cacheDir cannot be trusted. fill,
+// when set, completes want's generated entries; it is called only when the
+// tree has to be written.
+func prepareTree(cacheDir string, euid int, src Source, name string, want map[string]entry, fill func() error) (Source, error) {
 	dir, err := privateDir(cacheDir, euid)
 	if err == nil {
 		var rebuilt error
-		if src.Dir, rebuilt, err = cachedTree(dir, name, want, euid); err == nil {
+		if src.Dir, rebuilt, err = cachedTree(dir, name, want, euid, fill); err == nil {
 			if rebuilt != nil {
 				src.Note = fmt.Sprintf("rebuilt the header tree %s: %v", src.Dir, rebuilt)
 			}
 			return src, nil
 		}
+		if errors.Is(err, errGenerate) {
+			return Source{Kind: src.Kind}, err
+		}
 	}
 	src.Note = err.Error() + "; using a private temporary tree"
+	if fill != nil {
+		if err := fill(); err != nil {
+			return Source{Kind: src.Kind}, err
+		}
+	}
 	if src.temp, err = os.MkdirTemp("", "gosnoop-headers-"); err == nil {
 		src.Dir = src.temp
 		if err = writeTree(src.Dir, want); err != nil {
@@ -145,10 +214,14 @@ func prepareMinimal(cacheDir string, euid int) (Source, error) {
 		}
 	}
 	if err != nil {
-		return Source{Kind: Minimal}, fmt.Errorf("no kernel headers for %s and writing the minimal tree failed: %w (install real ones: %s)", Release(), err, InstallHint())
+		return Source{Kind: src.Kind}, err
 	}
 	return src, nil
 }
+
+// errGenerate marks a failure to generate a tree's content, which no other
+// directory would cure.
+var errGenerate = errors.New("generating the header")
 
 // archDir is the kernel's name for the architecture the tree is written for.
 func archDir() (arch, triplet string, err error) {
@@ -160,11 +233,16 @@ func archDir() (arch, triplet string, err error) {
 	}
 }
 
-// entry is one file, directory or symlink of the minimal tree.
+// entry is one file, directory or symlink of a tree.
 type entry struct {
 	dir  bool
 	link string // symlink target
 	data []byte // file content
+	// generated: the content is made from the kernel's BTF, so a cached
+	// tree is checked against the sha256 stored beside it (sumOf names the
+	// file a sum entry covers) rather than against data.
+	generated bool
+	sumOf     string
 }
 
 // minimalTree lists every entry of the minimal tree, keyed by relative path:
@@ -186,21 +264,33 @@ func minimalTree() (map[string]entry, error) {
 		"include/uapi/asm":         {link: asmDir},
 		"include/uapi/asm-generic": {link: filepath.Join(uapiDir, "asm-generic")},
 	}
-	err = fs.WalkDir(tree, "tree", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	return want, embedded(want, arch, "common", "minimal")
+}
+
+// embedded adds the embedded files of the given flavours of tree to want,
+// and the directories above every entry.
+func embedded(want map[string]entry, arch string, flavours ...string) error {
+	for _, flavour := range flavours {
+		root := "tree/" + flavour
+		err := fs.WalkDir(tree, root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := tree.ReadFile(path)
+			rel := strings.Replace(strings.TrimPrefix(path, root+"/"), "arch/x86/", "arch/"+arch+"/", 1)
+			want[rel] = entry{data: data}
+			return err
+		})
+		if err != nil {
 			return err
 		}
-		data, err := tree.ReadFile(path)
-		rel := strings.Replace(strings.TrimPrefix(path, "tree/"), "arch/x86/", "arch/"+arch+"/", 1)
-		want[rel] = entry{data: data}
-		return err
-	})
+	}
 	for rel := range want {
 		for d := filepath.Dir(rel); d != "."; d = filepath.Dir(d) {
 			want[d] = entry{dir: true}
 		}
 	}
-	return want, err
+	return nil
 }
 
 // sortedPaths puts every directory before what it holds.
@@ -246,13 +336,18 @@ func treeHash(want map[string]entry) string {
 
 // cachedTree returns dir/name once it holds exactly want, writing it when
 // missing and rebuilding it when damaged; rebuilt says what was wrong.
-func cachedTree(dir, name string, want map[string]entry, euid int) (path string, rebuilt, err error) {
+func cachedTree(dir, name string, want map[string]entry, euid int, fill func() error) (path string, rebuilt, err error) {
 	path = filepath.Join(dir, name)
 	problem := verifyTree(path, want, euid)
 	if problem == nil {
 		return path, nil, nil
 	}
-	tmp, err := os.MkdirTemp(dir, ".minimal-headers-")
+	if fill != nil {
+		if err := fill(); err != nil {
+			return "", nil, err
+		}
+	}
+	tmp, err := os.MkdirTemp(dir, ".headers-")
 	if err != nil {
 		return "", nil, err
 	}
@@ -325,6 +420,9 @@ func verifyTree(root string, want map[string]entry, euid int) error {
 			if !d.Type().IsRegular() {
 				return fmt.Errorf("%s is not a regular file", rel)
 			}
+			if e.generated {
+				break // checked against its sum below
+			}
 			if data, err := os.ReadFile(path); err != nil || !bytes.Equal(data, e.data) {
 				return fmt.Errorf("%s differs from gosnoop's copy", rel)
 			}
@@ -340,7 +438,21 @@ func verifyTree(root string, want map[string]entry, euid int) error {
 			return fmt.Errorf("%s is missing", rel)
 		}
 	}
+	for _, rel := range sortedPaths(want) {
+		if of := want[rel].sumOf; of != "" {
+			sum, err := os.ReadFile(filepath.Join(root, rel))
+			data, derr := os.ReadFile(filepath.Join(root, of))
+			if err != nil || derr != nil || string(sum) != sha256Line(data) {
+				return fmt.Errorf("%s does not match its sum", of)
+			}
+		}
+	}
 	return nil
+}
+
+func sha256Line(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]) + "\n"
 }
 
 // ownedBy refuses an entry that a user other than euid owns or may write.

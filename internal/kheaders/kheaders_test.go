@@ -10,10 +10,11 @@ import (
 func fakeSystem(t *testing.T) {
 	t.Helper()
 	root := t.TempDir()
-	oldModules, oldKheaders := modulesDir, kheadersFile
+	oldModules, oldKheaders, oldBTF := modulesDir, kheadersFile, vmlinuxBTF
 	modulesDir = filepath.Join(root, "modules")
 	kheadersFile = filepath.Join(root, "kheaders.tar.xz")
-	t.Cleanup(func() { modulesDir, kheadersFile = oldModules, oldKheaders })
+	vmlinuxBTF = filepath.Join(root, "no-btf") // the BTF tree's tests set it
+	t.Cleanup(func() { modulesDir, kheadersFile, vmlinuxBTF = oldModules, oldKheaders, oldBTF })
 	t.Setenv(EnvVar, "")
 }
 
@@ -116,7 +117,7 @@ func TestFindOrder(t *testing.T) {
 func TestPrepareWritesMinimalTree(t *testing.T) {
 	needMinimalTree(t)
 	cache := filepath.Join(privateBase(t), "home", ".cache", "gosnoop")
-	src, err := Prepare(cache)
+	src, err := Prepare(cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestPrepareWritesMinimalTree(t *testing.T) {
 		}
 	}
 	src.Cleanup() // the cached tree stays
-	again, err := Prepare(cache)
+	again, err := Prepare(cache, nil)
 	if err != nil || again.Dir != src.Dir || again.Note != "" {
 		t.Fatalf("second Prepare: %+v, %v; want the same tree", again, err)
 	}
@@ -152,7 +153,7 @@ func TestPrepareTightensOurCacheDir(t *testing.T) {
 	if err := os.Mkdir(cache, 0o755); err != nil { // as older gosnoops made it
 		t.Fatal(err)
 	}
-	src, err := Prepare(cache)
+	src, err := Prepare(cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestPrepareRefusesWritableParent(t *testing.T) {
 			t.Fatal(err)
 		}
 		cache := filepath.Join(shared, "gosnoop")
-		src, err := Prepare(cache)
+		src, err := Prepare(cache, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +193,7 @@ func TestPrepareRefusesCacheUnderTmp(t *testing.T) {
 		t.Skipf("%s is not world-writable here", os.TempDir())
 	}
 	cache := filepath.Join(os.TempDir(), "gosnoop-cache")
-	src, err := Prepare(cache)
+	src, err := Prepare(cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +218,11 @@ func TestNoCacheDirMeansPrivateTempTree(t *testing.T) {
 		if dir != "" && (!filepath.IsAbs(dir) || strings.HasPrefix(dir, os.TempDir())) {
 			t.Errorf("%+v: CacheDir() = %q, want a per-user path or none", env, dir)
 		}
-		first, err := Prepare(dir)
+		first, err := Prepare(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, err := Prepare(dir)
+		second, err := Prepare(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +302,7 @@ func TestPlantedTreeIsNeverUsed(t *testing.T) {
 		}
 		kconfig := plantTree(t, cache)
 		chownAll(t, cache)
-		src, err := Prepare(cache)
+		src, err := Prepare(cache, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,7 +319,7 @@ func TestPlantedTreeIsNeverUsed(t *testing.T) {
 		}
 		plantTree(t, cache)
 		chownAll(t, filepath.Join(cache, name))
-		src, err := Prepare(cache)
+		src, err := Prepare(cache, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,14 +371,14 @@ func TestDamagedTreeIsRebuilt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cache := filepath.Join(privateBase(t), "gosnoop")
-			src, err := Prepare(cache)
+			src, err := Prepare(cache, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := tc.damage(src.Dir); err != nil {
 				t.Fatal(err)
 			}
-			again, err := Prepare(cache)
+			again, err := Prepare(cache, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,7 +397,7 @@ func TestDamagedTreeIsRebuilt(t *testing.T) {
 func TestVerifyTreeChecksOwner(t *testing.T) {
 	needMinimalTree(t)
 	cache := filepath.Join(privateBase(t), "gosnoop")
-	src, err := Prepare(cache)
+	src, err := Prepare(cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +416,7 @@ func TestPrepareWithoutUAPIHeaders(t *testing.T) {
 	old := uapiDir
 	uapiDir = t.TempDir()
 	t.Cleanup(func() { uapiDir = old })
-	_, err := Prepare(t.TempDir())
+	_, err := Prepare(t.TempDir(), nil)
 	if err == nil || !strings.Contains(err.Error(), "linux-libc-dev") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v, want a one-line error naming linux-libc-dev", err)
 	}

@@ -179,9 +179,14 @@ func (s *Session) compile(src string) (*bcc.Module, error) {
 	if m.Headers.Note != "" {
 		s.Logf("%s", m.Headers.Note)
 	}
-	if m.Headers.Kind != kheaders.Minimal {
+	switch {
+	case m.Headers.Kind == kheaders.BTF && m.Headers.Generated != "":
+		s.Logf("kernel headers: none installed for %s; generated from the kernel's BTF into %s (%s)", kheaders.Release(), m.Headers.Dir, m.Headers.Generated)
+	case m.Headers.Kind == kheaders.BTF:
+		s.Logf("kernel headers: none installed for %s; generated from the kernel's BTF earlier: %s", kheaders.Release(), m.Headers.Dir)
+	case m.Headers.Kind != kheaders.Minimal:
 		s.Logf("kernel headers: %s (%s)", m.Headers.Dir, m.Headers.Kind)
-	} else if !s.minimalSaid {
+	case !s.minimalSaid:
 		fmt.Fprintf(s.cfg.Stderr, "gosnoop: no kernel headers for %s; using gosnoop's minimal header tree (for real ones: %s)\n",
 			kheaders.Release(), kheaders.InstallHint())
 		s.minimalSaid = true
