@@ -56,7 +56,7 @@ func diagnose() doctor.Report {
 	add(libbccCheck())
 	release := kheaders.Release()
 	add(doctor.Kernel(release))
-	add(doctor.Headers(kheaders.Find(), release, kheaders.InstallHint()))
+	add(doctor.Headers(kheaders.Choose(), release, kheaders.InstallHint()))
 
 	mounts, mountErr := doctor.ReadMounts()
 	var traceDir string

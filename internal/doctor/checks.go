@@ -86,8 +86,9 @@ func LibBCCCheck(l LibBCC) Check {
 // Kernel names the running kernel.
 func Kernel(release string) Check { return Note("kernel", release) }
 
-// Headers reports which kernel headers libbcc will compile against. It
-// looks only; the minimal tree is written by the commands that compile.
+// Headers reports which kernel headers libbcc will compile against
+// (kheaders.Choose). It looks only; gosnoop's trees are written by the
+// commands that compile.
 func Headers(src kheaders.Source, release, installHint string) Check {
 	const name = "kernel headers"
 	switch src.Kind {
@@ -97,8 +98,10 @@ func Headers(src kheaders.Source, release, installHint string) Check {
 				"point "+kheaders.EnvVar+" at a kernel headers tree, or unset it")
 		}
 		return Pass(name, fmt.Sprintf("%s: %s", kheaders.EnvVar, src.Dir))
+	case kheaders.BTF:
+		return Pass(name, "none installed for "+release+"; gosnoop generates them from the kernel's BTF ("+src.Dir+"), kernel structs included")
 	case kheaders.Minimal:
-		return Fail(name, "none for "+release+"; gosnoop's minimal tree in use (enough for open, not for programs that need kernel structs)",
+		return Fail(name, "none for "+release+" and no kernel BTF; gosnoop's minimal tree in use (enough for open, not for programs that need kernel structs)",
 			installHint)
 	}
 	return Pass(name, fmt.Sprintf("%s: %s", src.Kind, src.Dir))

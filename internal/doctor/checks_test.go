@@ -54,7 +54,9 @@ func TestHeaders(t *testing.T) {
 	want(t, Headers(kheaders.Source{Kind: kheaders.Kheaders, Dir: "/sys/kernel/kheaders.tar.xz"}, "6.1", hint),
 		"✓", "kheaders: /sys/kernel/kheaders.tar.xz", "")
 	want(t, Headers(kheaders.Source{Kind: kheaders.Minimal}, "6.1.0-27-cloud-amd64", hint),
-		"✗", "none for 6.1.0-27-cloud-amd64; gosnoop's minimal tree in use", hint)
+		"✗", "none for 6.1.0-27-cloud-amd64 and no kernel BTF; gosnoop's minimal tree in use", hint)
+	want(t, Headers(kheaders.Source{Kind: kheaders.BTF, Dir: "/sys/kernel/btf/vmlinux"}, "6.18", hint),
+		"✓", "none installed for 6.18; gosnoop generates them from the kernel's BTF (/sys/kernel/btf/vmlinux), kernel structs included", "")
 	dir := t.TempDir()
 	want(t, Headers(kheaders.Source{Kind: kheaders.FromEnv, Dir: dir}, "6.1", hint), "✓", "BCC_KERNEL_SOURCE: "+dir, "")
 	missing := filepath.Join(dir, "missing")
