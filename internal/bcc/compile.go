@@ -77,8 +77,8 @@ type Module struct {
 	perfFDs  []int // tracepoint attachments, closed by Close
 }
 
-// headers holds the trees picked so far, by their roots.
-var headers struct {
+// pickedHeaders holds the trees picked so far, by their roots.
+var pickedHeaders struct {
 	sync.Mutex
 	picked map[string]picked
 }
@@ -95,16 +95,16 @@ type picked struct {
 func Headers(roots []btfheader.Root) (kheaders.Source, error) {
 	roots = btfheader.SortedRoots(roots)
 	key := fmt.Sprint(roots)
-	headers.Lock()
-	defer headers.Unlock()
-	if p, ok := headers.picked[key]; ok {
+	pickedHeaders.Lock()
+	defer pickedHeaders.Unlock()
+	if p, ok := pickedHeaders.picked[key]; ok {
 		return p.src, p.err
 	}
 	src, err := kheaders.Prepare(kheaders.CacheDir(), roots)
-	if headers.picked == nil {
-		headers.picked = map[string]picked{}
+	if pickedHeaders.picked == nil {
+		pickedHeaders.picked = map[string]picked{}
 	}
-	headers.picked[key] = picked{src, err}
+	pickedHeaders.picked[key] = picked{src, err}
 	return src, err
 }
 
@@ -112,10 +112,10 @@ func Headers(roots []btfheader.Root) (kheaders.Source, error) {
 // when the cache directory could not be trusted; it does nothing otherwise.
 // Call it once the process compiles nothing more.
 func ReleaseHeaders() error {
-	headers.Lock()
-	defer headers.Unlock()
+	pickedHeaders.Lock()
+	defer pickedHeaders.Unlock()
 	var first error
-	for _, p := range headers.picked {
+	for _, p := range pickedHeaders.picked {
 		if err := p.src.Cleanup(); err != nil && first == nil {
 			first = err
 		}
