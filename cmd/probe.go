@@ -131,7 +131,7 @@ func runProbe(c *cli.Context) error {
 
 	s, err := session.Start(c.Context, session.Config{
 		Command: "gosnoop probe", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
-		Verbose: c.Bool("verbose"), Duration: duration,
+		Verbose: c.Bool("verbose"), Duration: duration, KernelTypes: cfg.prog.KernelTypes(),
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -190,5 +191,40 @@ func TestProbeKprobeWithoutKprobes(t *testing.T) {
 	last = last[strings.LastIndex(last, "\n")+1:]
 	if code != 1 || !strings.HasPrefix(last, "gosnoop: attaching kprobe to do_sys_openat2") || !strings.Contains(last, "try t:syscalls:sys_enter_openat instead") {
 		t.Errorf("exit %d, last line %q", code, last)
+	}
+}
+
+// A probe reads kernel structs through $task: the parent of a cat is this
+// test process, so its tgid and comm are known. Here, without kernel
+// headers, through the tree generated from BTF; in the guest, through the
+// installed headers.
+func TestProbeReadsKernelStructs(t *testing.T) {
+	needRootAndTracefs(t)
+	tr := startTracer(t, "probe", "--json",
+		`t:syscalls:sys_enter_read "%d %s", $task->real_parent->tgid, $task->real_parent->comm`)
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d %s", os.Getpid(), strings.TrimSpace(string(comm)))
+	present, _ := markerPaths(t)
+	var pid int
+	found := false
+	deadline := time.Now().Add(10 * time.Second)
+	for !found && time.Now().Before(deadline) {
+		pid = catFile(t, present)
+		time.Sleep(100 * time.Millisecond)
+		for _, l := range tr.probeLines(t) {
+			if l.PID == pid {
+				if l.Message != want {
+					t.Fatalf("cat %d's read says %q, want %q", pid, l.Message, want)
+				}
+				found = true
+			}
+		}
+	}
+	tr.stop(t)
+	if !found {
+		t.Fatalf("no read by cat %d; stderr:\n%s", pid, tr.stderr.String())
 	}
 }

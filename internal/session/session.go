@@ -21,6 +21,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/caps"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
 	"github.com/gosnoop/gosnoop/internal/output"
@@ -41,6 +42,9 @@ type Config struct {
 	// needs no BPF privileges, only access to tracefs; its start line says
 	// what it reads.
 	ReadOnly bool
+	// KernelTypes are the kernel types the program names: where gosnoop
+	// generates headers from the kernel's BTF, it declares these.
+	KernelTypes []btfheader.Root
 }
 
 // Session is one tracing run. Start it, Load a program, Attach it, Begin,
@@ -172,7 +176,7 @@ func (s *Session) closeReaders() {
 // compile compiles src, saying which headers and how long it took.
 func (s *Session) compile(src string) (*bcc.Module, error) {
 	start := time.Now()
-	m, err := bcc.Compile(src)
+	m, err := bcc.Compile(src, s.cfg.KernelTypes...)
 	if err != nil {
 		return nil, err
 	}

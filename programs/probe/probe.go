@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 )
@@ -78,6 +79,16 @@ type Options struct {
 	PID        uint32 // 0: any process
 	UID        int64  // render.AnyUID: any user
 	StringSize int    // bytes kept of each %s value
+}
+
+// KernelTypes returns the kernel types every spec names (see
+// Spec.KernelTypes): the program's roots for headers made from BTF.
+func (o Options) KernelTypes() []btfheader.Root {
+	var roots []btfheader.Root
+	for _, s := range o.Specs {
+		roots = append(roots, s.KernelTypes()...)
+	}
+	return btfheader.SortedRoots(roots)
 }
 
 // Field is one value in a probe's event, at a fixed offset.
@@ -179,12 +190,13 @@ func Render(o Options) (string, error) {
 		return "", err
 	}
 	data := struct {
-		HeaderSize int
-		PID        uint32
-		UID        int64
-		Probes     []probeRender
-		Functions  []*functionRender
-	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID}
+		HeaderSize  int
+		PID         uint32
+		UID         int64
+		KernelTypes bool
+		Probes      []probeRender
+		Functions   []*functionRender
+	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, KernelTypes: len(o.KernelTypes()) > 0}
 
 	tracepoints := map[[2]string]*functionRender{}
 	for i, s := range o.Specs {

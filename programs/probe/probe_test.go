@@ -31,6 +31,8 @@ func TestRenderProbes(t *testing.T) {
 		"bare":              {`p:vfs_read`},
 		"specials":          {`t:syscalls:sys_enter_openat ($pid != 1) "%s opened %s as %d (cpu %u, %lx)", $comm, args->filename, $uid, $cpu, args->flags`},
 		"several":           {`t:syscalls:sys_enter_openat "%s", args->filename`, `t:syscalls:sys_exit_openat (args->ret < 0) "%d", args->ret`},
+		// Kernel types: the installed headers that declare them, unless the tree is gosnoop's BTF one.
+		"kernel-types": {`t:syscalls:sys_enter_read ($task->real_parent->tgid > 1) "%s %d %s", $task->real_parent->comm, ((struct file *)0)->f_flags, args->buf`},
 		// One TRACEPOINT_PROBE runs both probes on sys_enter_openat; the two
 		// kprobes on one function stay two functions.
 		"same-target": {
@@ -92,6 +94,27 @@ func TestParseProbeSpec(t *testing.T) {
 	}
 }
 
+func TestProbeTask(t *testing.T) {
+	s := mustParse(t, `t:syscalls:sys_enter_read ($task->tgid == 1) "%s %s %d", $task->comm, args->buf, (u32)((union bpf_attr *)0)->map_type`)
+	if !strings.Contains(s.Predicate, "((struct task_struct *)bpf_get_current_task())->tgid") {
+		t.Errorf("predicate %q", s.Predicate)
+	}
+	// A syscall tracepoint's string fields are user memory; the task's are the kernel's.
+	if s.Args[0].User || !s.Args[1].User {
+		t.Errorf("user memory: $task->comm %v, args->buf %v; want false, true", s.Args[0].User, s.Args[1].User)
+	}
+	if got := fmt.Sprint(s.KernelTypes()); got != "[struct task_struct union bpf_attr]" {
+		t.Errorf("KernelTypes = %s", got)
+	}
+	o := Options{Specs: []*Spec{s, mustParse(t, `p:vfs_read(struct file *file) "%d", file->f_flags`), mustParse(t, `p:vfs_read "%d", arg1`)}}
+	if got := fmt.Sprint(o.KernelTypes()); got != "[struct file struct task_struct union bpf_attr]" {
+		t.Errorf("Options.KernelTypes = %s", got)
+	}
+	if len(mustParse(t, `t:syscalls:sys_enter_read "%d", args->fd`).KernelTypes()) != 0 {
+		t.Errorf("a spec without kernel types has some")
+	}
+}
+
 func TestParseProbeSpecErrors(t *testing.T) {
 	cases := []struct{ spec, want string }{
 		{``, "probe: empty spec"},
@@ -101,6 +124,8 @@ func TestParseProbeSpecErrors(t *testing.T) {
 		{`p:f "%d %d", arg1`, "probe: format has 2 verbs but 1 argument"},
 		{`p:f "%d", arg1, arg2`, "probe: format has 1 verb but 2 arguments"},
 		{`p:f "%d", arg7`, "probe: arg7: at most 6 arguments at 11"},
+		{`p:f "%d", $task`, "probe: $task is a pointer to the current task_struct; print a member of it, such as $task->real_parent->tgid"},
+		{`p:f "%d", $nope`, "probe: unknown $nope (want $pid, $tid, $uid, $cpu, $comm, or a member of $task) at 11"},
 		{`p:f "%d%d%d%d%d%d%d", arg1, arg2, arg3, arg4, arg5, arg6, arg1`, "at most 6 arguments at 59"},
 		{`p:f(int a`, "probe: unbalanced parenthesis at 4"},
 		{`p:f (x == 1`, "probe: unbalanced parenthesis at 5"},
@@ -265,8 +290,8 @@ func TestParseProbeSpecAcceptsExpressions(t *testing.T) {
 
 func TestProbeSpecErrorGrammar(t *testing.T) {
 	for spec, want := range map[string]string{
-		`p:f "%d", 1+$comm`: "(an argument may use $pid, $tid, $uid, $cpu)",
-		`p:f ($comm == 1)`:  "(a predicate may use $pid, $tid, $uid, $cpu)",
+		`p:f "%d", 1+$comm`: "(an argument may use $pid, $tid, $uid, $cpu and $task)",
+		`p:f ($comm == 1)`:  "(a predicate may use $pid, $tid, $uid, $cpu and $task)",
 		`p:f "%d", a; b`:    "(an argument is one C expression)",
 		`p:f (a; b)`:        "(a predicate is one C expression)",
 		`p:f(int a; int b)`: "(a signature is one C parameter list)",

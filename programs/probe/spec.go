@@ -2,9 +2,11 @@ package probe
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 )
@@ -82,7 +84,13 @@ var specials = map[string]string{
 	"uid":  "((u32)bpf_get_current_uid_gid())",
 	"cpu":  "((u32)bpf_get_smp_processor_id())",
 	"comm": "", // a string: arguments only
+	// The current task, for its members ($task->real_parent->tgid): a
+	// pointer, in expressions only. Its type makes struct task_struct one
+	// of the program's kernel types (Options.KernelTypes).
+	"task": taskExpr,
 }
+
+const taskExpr = "((struct task_struct *)bpf_get_current_task())"
 
 // ParseSpec parses one spec.
 func ParseSpec(text string) (*Spec, error) {
@@ -315,9 +323,12 @@ func (p *specParser) format(spec *Spec) error {
 		case a.User && !a.Verb.IsString():
 			return specErr(0, "%s: @user reads a string; use %%s", name)
 		}
-		// Syscall tracepoint fields and __user parameters point into user memory.
+		// Syscall tracepoint fields and __user parameters point into user
+		// memory; what is read through the current task or another kernel
+		// struct is the kernel's.
 		if a.Verb.IsString() && a.Expr != "" && !a.User {
-			a.User = spec.Kind == Tracepoint && spec.Category == "syscalls" || spec.paramIsUser(a.Expr)
+			kernelSide := strings.Contains(a.Expr, "bpf_get_current_task") || tagRE.MatchString(a.Expr)
+			a.User = spec.Kind == Tracepoint && spec.Category == "syscalls" && !kernelSide || spec.paramIsUser(a.Expr)
 		}
 	}
 	return nil
@@ -344,9 +355,12 @@ func (p *specParser) argText() string {
 
 func (p *specParser) argument(spec *Spec, text string, col int) (Arg, error) {
 	var arg Arg
-	if name, ok := strings.CutPrefix(text, "$"); ok {
-		if _, known := specials[name]; !known {
-			return arg, specErr(col, "unknown $%s (want $pid, $tid, $uid, $cpu or $comm)", name)
+	if name, ok := strings.CutPrefix(text, "$"); ok && isIdent(name) {
+		switch _, known := specials[name]; {
+		case !known:
+			return arg, specErr(col, "unknown $%s (want $pid, $tid, $uid, $cpu, $comm, or a member of $task)", name)
+		case name == "task":
+			return arg, specErr(col, "$task is a pointer to the current task_struct; print a member of it, such as $task->real_parent->tgid")
 		}
 		arg.Special = name
 		return arg, nil
@@ -360,6 +374,39 @@ func (p *specParser) argument(spec *Spec, text string, col int) (Arg, error) {
 	}
 	arg.Expr = expr
 	return arg, nil
+}
+
+// KernelTypes returns the struct, union and enum types the spec's C names
+// ("struct task_struct", also for $task): where gosnoop generates kernel
+// headers from BTF, these are the roots it declares. Each name is an
+// identifier after a keyword, so the list is safe to hand on.
+func (s *Spec) KernelTypes() []btfheader.Root {
+	var roots []btfheader.Root
+	texts := []string{s.Signature, s.Predicate}
+	for _, a := range s.Args {
+		texts = append(texts, a.Expr)
+	}
+	for _, text := range texts {
+		for _, m := range tagRE.FindAllStringSubmatch(text, -1) {
+			roots = append(roots, btfheader.Root(m[1]+" "+m[2]))
+		}
+	}
+	return btfheader.SortedRoots(roots)
+}
+
+// tagRE finds "struct NAME" and the like in C the parser has checked.
+var tagRE = regexp.MustCompile(`\b(struct|union|enum)\s+([A-Za-z_][A-Za-z0-9_]*)\b`)
+
+func isIdent(s string) bool {
+	if s == "" || !isIdentStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIdentChar(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // paramIsUser reports whether name is a signature parameter declared __user.
@@ -394,7 +441,7 @@ func (p *specParser) expression(spec *Spec, text string, col int, what string) (
 			name := text[i+1 : j]
 			repl, ok := specials[name]
 			if !ok || repl == "" {
-				return "", specErr(col+i, "%s: unknown or non-numeric $%s (%s %s may use $pid, $tid, $uid, $cpu)", what, name, article(what), what)
+				return "", specErr(col+i, "%s: unknown or non-numeric $%s (%s %s may use $pid, $tid, $uid, $cpu and $task)", what, name, article(what), what)
 			}
 			out.WriteString(repl)
 			i = j
