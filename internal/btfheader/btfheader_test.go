@@ -77,3 +77,20 @@ func TestSortedRoots(t *testing.T) {
 		t.Errorf("SortedRoots = %v", got)
 	}
 }
+
+// BenchmarkGenerateVmlinux is what a first run pays to generate the BTF
+// tree's header for a program naming task_struct and file, on this kernel.
+func BenchmarkGenerateVmlinux(b *testing.B) {
+	if _, err := os.Stat(VmlinuxPath); err != nil {
+		b.Skipf("kernel BTF: %v", err)
+	}
+	var size int
+	for i := 0; i < b.N; i++ {
+		hdr, err := Generate(VmlinuxPath, []Root{"struct task_struct", "struct file"}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(hdr)
+	}
+	b.ReportMetric(float64(size), "header-bytes")
+}
