@@ -76,7 +76,7 @@ func prepareBTF(cacheDir string, euid int, roots []btfheader.Root) (Source, erro
 // btfTree lists the BTF tree's entries, the generated header's as
 // placeholders that fill completes.
 func btfTree() (map[string]entry, error) {
-	arch, _, err := archDir()
+	arch, err := btfArchDir()
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,13 @@ func btfTree() (map[string]entry, error) {
 		}
 		want["include/uapi/"+rel] = entry{link: file}
 	}
-	return want, embedded(want, arch, "common", "btf")
+	if err := embedded(want, arch, "common", "btf"); err != nil {
+		return nil, err
+	}
+	// This machine's page size: arm64 kernels use 4, 16 or 64 KiB.
+	want["arch/"+arch+"/include/asm/page.h"] = entry{data: []byte(fmt.Sprintf(
+		"/* gosnoop's BTF tree: libbcc's helpers only need PAGE_SIZE. */\n#define PAGE_SIZE %d\n", os.Getpagesize()))}
+	return want, nil
 }
 
 // kernelIdentity names the running kernel's BTF: the kernel's GNU build id

@@ -111,3 +111,33 @@ func TestBTFTreeCompilesAsC(t *testing.T) {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 }
+
+// The BTF tree has nothing x86-only: on arm64 its stubs sit under
+// arch/arm64, and the minimal tree (x86-64's pt_regs) refuses.
+func TestBTFTreeForArm64(t *testing.T) {
+	needMinimalTree(t)
+	old := goarch
+	goarch = "arm64"
+	t.Cleanup(func() { goarch = old })
+	want, err := btfTree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"arch/arm64/include/asm/page.h", "arch/arm64/include/asm/ptrace.h", "arch/arm64/include/uapi/linux/bpf.h", "include/linux/kconfig.h"} {
+		if _, ok := want[rel]; !ok {
+			t.Errorf("no %s", rel)
+		}
+	}
+	for rel := range want {
+		if strings.Contains(rel, "x86") {
+			t.Errorf("x86 entry %s in the arm64 tree", rel)
+		}
+	}
+	if _, err := minimalTree(); err == nil || !strings.Contains(err.Error(), "amd64 only") {
+		t.Errorf("minimal tree on arm64: %v", err)
+	}
+	goarch = "riscv64"
+	if _, err := btfTree(); err == nil || !strings.Contains(err.Error(), "riscv64") {
+		t.Errorf("BTF tree on riscv64: %v", err)
+	}
+}

@@ -223,14 +223,28 @@ func prepareTree(cacheDir string, euid int, src Source, name string, want map[st
 // directory would cure.
 var errGenerate = errors.New("generating the header")
 
-// archDir is the kernel's name for the architecture the tree is written for.
+// goarch is the architecture the trees are written for; tests change it.
+var goarch = runtime.GOARCH
+
+// archDir is the kernel's name for the architecture the minimal tree is
+// written for: its kconfig.h declares x86-64's struct pt_regs.
 func archDir() (arch, triplet string, err error) {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86", "x86_64-linux-gnu", nil
-	default:
-		return "", "", fmt.Errorf("the minimal header tree supports amd64 only, not %s", runtime.GOARCH)
+	if goarch != "amd64" {
+		return "", "", fmt.Errorf("the minimal header tree supports amd64 only, not %s", goarch)
 	}
+	return "x86", "x86_64-linux-gnu", nil
+}
+
+// btfArchDir is the kernel's name for the architecture of the BTF tree,
+// whose struct pt_regs and every other type come from the kernel's BTF.
+func btfArchDir() (string, error) {
+	switch goarch {
+	case "amd64":
+		return "x86", nil
+	case "arm64":
+		return "arm64", nil
+	}
+	return "", fmt.Errorf("gosnoop's BTF header tree supports amd64 and arm64, not %s", goarch)
 }
 
 // entry is one file, directory or symlink of a tree.
