@@ -7,84 +7,8 @@ package btfheader
 
 /*
 #cgo LDFLAGS: -lbpf
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <bpf/btf.h>
-
-// gs_buf collects btf_dump's output; while mute is set it is dropped.
-struct gs_buf {
-	char *p;
-	size_t len, cap;
-	int mute, failed;
-};
-
-static void gs_printf(void *ctx, const char *fmt, va_list args)
-{
-	struct gs_buf *b = ctx;
-	va_list copy;
-	int n;
-
-	if (b->mute || b->failed)
-		return;
-	va_copy(copy, args);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0) {
-		b->failed = 1;
-		return;
-	}
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		char *p;
-
-		while (b->len + (size_t)n + 1 > cap)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, args);
-	b->len += (size_t)n;
-}
-
-static struct btf_dump *gs_dump_new(const struct btf *btf, struct gs_buf *b)
-{
-	return btf_dump__new(btf, gs_printf, b, NULL);
-}
-
-static int gs_kind(const struct btf *btf, __u32 id)
-{
-	return btf_kind(btf__type_by_id(btf, id));
-}
-
-static __u32 gs_type(const struct btf *btf, __u32 id)
-{
-	return btf__type_by_id(btf, id)->type;
-}
-
-static const char *gs_name(const struct btf *btf, __u32 id)
-{
-	return btf__name_by_offset(btf, btf__type_by_id(btf, id)->name_off);
-}
-
-// gs_first_enumerator is the name of an enum's first value, or "".
-static const char *gs_first_enumerator(const struct btf *btf, __u32 id)
-{
-	const struct btf_type *t = btf__type_by_id(btf, id);
-
-	if (btf_vlen(t) == 0)
-		return "";
-	if (btf_kind(t) == BTF_KIND_ENUM64)
-		return btf__name_by_offset(btf, btf_enum64(t)->name_off);
-	return btf__name_by_offset(btf, btf_enum(t)->name_off);
-}
+#include "dump.h"
 */
 import "C"
 
@@ -97,6 +21,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"syscall"
 	"unsafe"
 )
 
@@ -105,7 +30,7 @@ const VmlinuxPath = "/sys/kernel/btf/vmlinux"
 
 // source is this package's own code, whose hash is Version.
 //
-//go:embed btfheader.go uapi.go
+//go:embed btfheader.go uapi.go dump.c dump.h
 var source embed.FS
 
 // Version names the generator: a hash of its source, so a header cached by
@@ -133,17 +58,18 @@ type Root string
 func Generate(path string, roots, optional []Root) ([]byte, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
-	btf, err := C.btf__parse(cpath, nil)
+	var cerr C.int
+	btf := C.gs_parse(cpath, &cerr)
 	if btf == nil {
-		return nil, fmt.Errorf("reading BTF from %s: %w", path, errnoOr(err))
+		return nil, fmt.Errorf("reading BTF from %s: %w", path, syscall.Errno(cerr))
 	}
 	defer C.btf__free(btf)
 
 	var buf C.struct_gs_buf
 	defer C.free(unsafe.Pointer(buf.p))
-	d, err := C.gs_dump_new(btf, &buf)
+	d := C.gs_dump_new(btf, &buf)
 	if d == nil {
-		return nil, fmt.Errorf("btf_dump: %w", errnoOr(err))
+		return nil, errors.New("btf_dump: libbpf could not start a dump")
 	}
 	defer C.btf_dump__free(d)
 
@@ -153,16 +79,16 @@ func Generate(path string, roots, optional []Root) ([]byte, error) {
 	}
 	more, _ := rootIDs(btf, optional, true)
 	ids = append(ids, more...)
-	n := uint32(C.btf__type_cnt(btf))
+	n := uint32(C.gs_type_cnt(btf))
 	dump := func(id uint32) error {
 		if rc := C.btf_dump__dump_type(d, C.__u32(id)); rc < 0 {
-			return fmt.Errorf("btf_dump of %s: %w", describe(btf, id), errnoOr(nil))
+			return fmt.Errorf("btf_dump of %s: %w", describe(btf, id), syscall.Errno(-rc))
 		}
 		return nil
 	}
 	// The scalar typedefs first, as the muted types below use some.
 	for id := uint32(1); id < n; id++ {
-		if int(C.gs_kind(btf, C.__u32(id))) == C.BTF_KIND_TYPEDEF && scalar(btf, id) {
+		if int(C.gs_kind(btf, C.__u32(id))) == C.GS_KIND_TYPEDEF && scalar(btf, id) {
 			if err := dump(id); err != nil {
 				return nil, err
 			}
@@ -195,16 +121,16 @@ func Generate(path string, roots, optional []Root) ([]byte, error) {
 func rootIDs(btf *C.struct_btf, roots []Root, skipMissing bool) ([]uint32, error) {
 	var ids []uint32
 	for _, r := range roots {
-		kind, name := uint32(C.BTF_KIND_TYPEDEF), string(r)
-		for prefix, k := range map[string]uint32{"struct ": C.BTF_KIND_STRUCT, "union ": C.BTF_KIND_UNION, "enum ": C.BTF_KIND_ENUM} {
+		kind, name := uint32(C.GS_KIND_TYPEDEF), string(r)
+		for prefix, k := range map[string]uint32{"struct ": C.GS_KIND_STRUCT, "union ": C.GS_KIND_UNION, "enum ": C.GS_KIND_ENUM} {
 			if rest, ok := strings.CutPrefix(name, prefix); ok {
 				kind, name = k, rest
 			}
 		}
 		cname := C.CString(name)
-		id := C.btf__find_by_name_kind(btf, cname, C.__u32(kind))
-		if id < 0 && kind == C.BTF_KIND_ENUM {
-			id = C.btf__find_by_name_kind(btf, cname, C.BTF_KIND_ENUM64)
+		id := C.gs_find(btf, cname, C.int(kind))
+		if id < 0 && kind == C.GS_KIND_ENUM {
+			id = C.gs_find(btf, cname, C.GS_KIND_ENUM64)
 		}
 		C.free(unsafe.Pointer(cname))
 		if id < 0 && skipMissing {
@@ -227,9 +153,9 @@ func scalar(btf *C.struct_btf, id uint32) bool {
 			return false
 		}
 		switch C.gs_kind(btf, C.__u32(id)) {
-		case C.BTF_KIND_INT, C.BTF_KIND_ENUM, C.BTF_KIND_ENUM64, C.BTF_KIND_FLOAT:
+		case C.GS_KIND_INT, C.GS_KIND_ENUM, C.GS_KIND_ENUM64, C.GS_KIND_FLOAT:
 			return true
-		case C.BTF_KIND_TYPEDEF, C.BTF_KIND_CONST, C.BTF_KIND_VOLATILE, C.BTF_KIND_RESTRICT, C.BTF_KIND_TYPE_TAG:
+		case C.GS_KIND_TYPEDEF, C.GS_KIND_CONST, C.GS_KIND_VOLATILE, C.GS_KIND_RESTRICT, C.GS_KIND_TYPE_TAG:
 			continue
 		default:
 			return false
@@ -246,9 +172,9 @@ func scalar(btf *C.struct_btf, id uint32) bool {
 func bccOwned(btf *C.struct_btf, id uint32) bool {
 	name := C.GoString(C.gs_name(btf, C.__u32(id)))
 	switch C.gs_kind(btf, C.__u32(id)) {
-	case C.BTF_KIND_STRUCT, C.BTF_KIND_UNION:
+	case C.GS_KIND_STRUCT, C.GS_KIND_UNION:
 		return uapiRecords[name]
-	case C.BTF_KIND_ENUM, C.BTF_KIND_ENUM64:
+	case C.GS_KIND_ENUM, C.GS_KIND_ENUM64:
 		if name != "" {
 			return uapiEnums[name]
 		}
@@ -263,13 +189,6 @@ func describe(btf *C.struct_btf, id uint32) string {
 		return fmt.Sprintf("type %d", id)
 	}
 	return fmt.Sprintf("%s (type %d)", name, id)
-}
-
-func errnoOr(err error) error {
-	if err != nil {
-		return err
-	}
-	return errors.New("libbpf failed")
 }
 
 // SortedRoots returns roots sorted and without repeats, the form a cache
