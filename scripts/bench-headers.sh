@@ -7,6 +7,8 @@
 # minimal tree's. Exits 0: it is a benchmark, not a test.
 #
 # Usage: scripts/bench-headers.sh [-n RUNS]
+#   GOSNOOP_BENCH_HOST_HEADERS=DIR  time a kernel source tree as installed
+#                                   headers where the machine has none
 set -euo pipefail
 
 runs=${BENCH_HEADERS_RUNS:-7}
@@ -19,7 +21,7 @@ while getopts n:h opt; do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench-headers: -n wants a count, not $runs" >&2; exit 2; }
 if [ "$(id -u)" -ne 0 ]; then
-	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,BENCH_HEADERS_RUNS "$0" "$@"
+	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,BENCH_HEADERS_RUNS,GOSNOOP_BENCH_HOST_HEADERS "$0" "$@"
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$(dirname "$here")"

@@ -141,7 +141,7 @@ func CompileWith(src string, headers kheaders.Source) (*Module, error) {
 		// libbcc reads the variable as it compiles; captureStdio's lock
 		// keeps another compile from changing it meanwhile, and it is put
 		// back after, so kheaders.Find still sees only the user's choice.
-		if headers.Kind == kheaders.Minimal || headers.Kind == kheaders.BTF {
+		if headers.Kind == kheaders.Minimal || headers.Kind == kheaders.BTF || headers.Kind == kheaders.FromEnv {
 			old, was := os.LookupEnv(kheaders.EnvVar)
 			if envErr = os.Setenv(kheaders.EnvVar, headers.Dir); envErr != nil {
 				return

@@ -15,8 +15,10 @@ import (
 // BenchmarkCompileTrees compiles open's program against each header tree
 // this machine has: gosnoop's minimal tree, its BTF tree, and installed
 // headers; and a program reading kernel structs against those that declare
-// them. scripts/bench-headers.sh prints the ratios. As root: libbcc reads
-// tracepoint formats from tracefs.
+// them. GOSNOOP_BENCH_HOST_HEADERS names a kernel source tree to time as
+// installed headers where the machine has none (any kernel's will do for
+// timing). scripts/bench-headers.sh prints the ratios. As root: libbcc
+// reads tracepoint formats from tracefs.
 func BenchmarkCompileTrees(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root: libbcc reads tracepoint formats from tracefs")
@@ -48,6 +50,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
 	}
 	if build := filepath.Join("/lib/modules", kheaders.Release(), "build"); dirExists(build) {
 		trees["host"] = kheaders.Source{Kind: kheaders.Host, Dir: build}
+	} else if dir := os.Getenv("GOSNOOP_BENCH_HOST_HEADERS"); dir != "" {
+		trees["host"] = kheaders.Source{Kind: kheaders.FromEnv, Dir: dir}
 	}
 	for _, name := range []string{"minimal", "btf", "host"} {
 		tree, ok := trees[name]
