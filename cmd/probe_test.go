@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/kheaders"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
@@ -226,5 +229,21 @@ func TestProbeReadsKernelStructs(t *testing.T) {
 	tr.stop(t)
 	if !found {
 		t.Fatalf("no read by cat %d; stderr:\n%s", pid, tr.stderr.String())
+	}
+}
+
+// A spec naming a kernel type the kernel does not have fails in one line
+// that names it, before anything is compiled.
+func TestProbeUnknownKernelType(t *testing.T) {
+	needRootAndTracefs(t)
+	if _, err := os.Stat(btfheader.VmlinuxPath); err != nil {
+		t.Skipf("kernel BTF: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join("/lib/modules", kheaders.Release(), "build")); err == nil {
+		t.Skip("installed kernel headers: libbcc reports the unknown type itself")
+	}
+	code, stdout, stderr := run(t, "probe", "-d", "1", `t:syscalls:sys_enter_read "%d", ((struct no_such_kernel_type *)0)->x`)
+	if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "the kernel's BTF has no struct no_such_kernel_type") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

@@ -61,7 +61,7 @@ func prepareBTF(cacheDir string, euid int, roots []btfheader.Root) (Source, erro
 		start := time.Now()
 		hdr, err := btfheader.Generate(vmlinuxBTF, roots, SyscallTypes)
 		if err != nil {
-			return fmt.Errorf("%w from %s: %w", errGenerate, vmlinuxBTF, err)
+			return fmt.Errorf("%w: %w", errGenerate, err)
 		}
 		want[btfHeader] = entry{data: hdr, generated: true}
 		want[btfHeaderSum] = entry{data: []byte(sha256Line(hdr)), generated: true, sumOf: btfHeader}

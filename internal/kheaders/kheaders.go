@@ -146,7 +146,7 @@ func Prepare(cacheDir string, roots []btfheader.Root) (Source, error) {
 		return btf, nil
 	}
 	if len(roots) > 0 {
-		return src, fmt.Errorf("no kernel headers for %s, and generating them from %s failed: %w (install real ones: %s)", Release(), vmlinuxBTF, err, InstallHint())
+		return src, fmt.Errorf("no kernel headers for %s: %w (install real ones: %s)", Release(), err, InstallHint())
 	}
 	minimal, merr := PrepareMinimal(cacheDir)
 	minimal.Note = strings.TrimSuffix("headers from BTF failed ("+err.Error()+"); "+minimal.Note, "; ")
@@ -221,7 +221,7 @@ func prepareTree(cacheDir string, euid int, src Source, name string, want map[st
 
 // errGenerate marks a failure to generate a tree's content, which no other
 // directory would cure.
-var errGenerate = errors.New("generating the header")
+var errGenerate = errors.New("generating kernel headers from BTF")
 
 // goarch is the architecture the trees are written for; tests change it.
 var goarch = runtime.GOARCH
