@@ -59,3 +59,50 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
 		t.Error("a missing table was found")
 	}
 }
+
+// A setting written from Go is what the program reads.
+func TestWriteU32(t *testing.T) {
+	requireRoot(t)
+	m, err := Compile(`
+BPF_ARRAY(setting, u32, 1);
+BPF_HASH(seen, u32, u32, 16);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
+{
+	u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
+	u32 *v = setting.lookup(&zero);
+	if (v)
+		seen.update(&tgid, v);
+	return 0;
+}
+`)
+	if err != nil {
+		t.Fatalf("compiling: %v", err)
+	}
+	defer m.Close()
+	if err := m.AttachTracepoint("syscalls", "sys_enter_getppid"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.Hash("seen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []uint32{7, 0xfffffffe} {
+		if err := m.WriteU32("setting", 0, want); err != nil {
+			t.Fatal(err)
+		}
+		syscall.Getppid()
+		var got uint32
+		found := false
+		h.Each(func(k, v []byte) {
+			if binary.LittleEndian.Uint32(k) == uint32(os.Getpid()) {
+				got, found = binary.LittleEndian.Uint32(v), true
+			}
+		})
+		if !found || got != want {
+			t.Errorf("program read %d (found %v), want %d", got, found, want)
+		}
+	}
+	if err := m.WriteU32("nope", 0, 1); err == nil {
+		t.Errorf("writing a table the program lacks worked")
+	}
+}

@@ -154,6 +154,25 @@ func (m *Module) ReadCounter(name string, key uint32) (uint64, error) {
 	return binary.LittleEndian.Uint64(v), nil
 }
 
+// WriteU32 sets name[key] of a BPF array of u32, such as a setting the
+// program reads.
+func (m *Module) WriteU32(name string, key, value uint32) error {
+	if m.m == nil {
+		return errClosed
+	}
+	t := gobpf.NewTable(m.m.TableId(name), m.m)
+	if fd, ok := t.Config()["fd"].(int); !ok || fd < 0 {
+		return fmt.Errorf("program has no table %q", name)
+	}
+	var k, v [4]byte
+	binary.LittleEndian.PutUint32(k[:], key)
+	binary.LittleEndian.PutUint32(v[:], value)
+	if err := t.Set(k[:], v[:]); err != nil {
+		return fmt.Errorf("writing %s[%d]: %w", name, key, err)
+	}
+	return nil
+}
+
 // Close detaches every probe and unloads the programs.
 //
 // Releasing a tracepoint's perf event waits for an RCU grace period in the

@@ -132,6 +132,10 @@ type reader struct {
 	lost  func() uint64 // what the kernel told a perf reader
 }
 
+// Module is the loaded program, for programs that keep their counts in
+// tables read from Go (nil before Load, or after a signal stopped it).
+func (s *Session) Module() *bcc.Module { return s.m }
+
 // Load compiles src and opens its readers, before anything attaches, so no
 // event finds them missing. Attach's fallback loads again. After a signal it
 // does nothing: the run is over.

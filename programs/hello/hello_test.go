@@ -1,14 +1,13 @@
 package hello
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/golden"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 )
 
 func TestRenderHello(t *testing.T) {
@@ -81,48 +80,26 @@ func TestParseHelloLine(t *testing.T) {
 	}
 }
 
-// fakeKernel is a kernel.View with the functions and syscall events given.
-type fakeKernel struct {
-	kprobes bool
-	funcs   []string
-	events  []string // syscalls events: sys_enter_clone ...
-}
-
-func (k fakeKernel) Kprobes() (bool, string) { return k.kprobes, "fake" }
-func (k fakeKernel) FirstFunction(fns []string) (string, error) {
-	for _, fn := range fns {
-		if slices.Contains(k.funcs, fn) {
-			return fn, nil
-		}
-	}
-	return "", errors.New("not found")
-}
-func (k fakeKernel) HasEvent(category, event string) bool {
-	return category == "syscalls" && slices.Contains(k.events, event)
-}
-func (fakeKernel) TraceDir() string  { return "/fake" }
-func (fakeKernel) RingBuffer() error { return nil }
-
 func TestPlanHello(t *testing.T) {
-	both := []string{"sys_enter_clone", "sys_enter_clone3"}
+	both := []string{"syscalls:sys_enter_clone", "syscalls:sys_enter_clone3"}
 	for _, c := range []struct {
 		name        string
 		mode        attach.Mode
-		k           fakeKernel
+		k           kernel.Fake
 		kprobes     int
 		tracepoints string
 		err         string
 	}{
-		{"kprobes for both", attach.Auto, fakeKernel{true, []string{"__x64_sys_clone", "__x64_sys_clone3"}, both}, 2, "[clone clone3]", ""},
+		{"kprobes for both", attach.Auto, kernel.Fake{KprobesOK: true, Functions: []string{"__x64_sys_clone", "__x64_sys_clone3"}, Events: both}, 2, "[clone clone3]", ""},
 		// A kprobe on clone alone would leave clone3 untraced.
-		{"clone3 has only a tracepoint", attach.Auto, fakeKernel{true, []string{"__x64_sys_clone"}, both}, 0, "[clone clone3]", ""},
+		{"clone3 has only a tracepoint", attach.Auto, kernel.Fake{KprobesOK: true, Functions: []string{"__x64_sys_clone"}, Events: both}, 0, "[clone clone3]", ""},
 		// A kernel older than clone3: nothing to miss.
-		{"no clone3 at all", attach.Auto, fakeKernel{true, []string{"__x64_sys_clone"}, both[:1]}, 1, "[clone]", ""},
-		{"no kprobes", attach.Auto, fakeKernel{false, []string{"__x64_sys_clone"}, both}, 0, "[clone clone3]", ""},
-		{"--attach kprobe takes what there is", attach.Kprobes, fakeKernel{true, []string{"__x64_sys_clone"}, both}, 1, "[]", ""},
-		{"--attach kprobe, none", attach.Kprobes, fakeKernel{true, nil, both}, 0, "[]", "no clone syscall function"},
-		{"--attach tracepoint", attach.Tracepoints, fakeKernel{true, []string{"__x64_sys_clone"}, both}, 0, "[clone clone3]", ""},
-		{"nothing", attach.Auto, fakeKernel{false, nil, nil}, 0, "[]", "no way to trace clone()"},
+		{"no clone3 at all", attach.Auto, kernel.Fake{KprobesOK: true, Functions: []string{"__x64_sys_clone"}, Events: both[:1]}, 1, "[clone]", ""},
+		{"no kprobes", attach.Auto, kernel.Fake{KprobesOK: false, Functions: []string{"__x64_sys_clone"}, Events: both}, 0, "[clone clone3]", ""},
+		{"--attach kprobe takes what there is", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: []string{"__x64_sys_clone"}, Events: both}, 1, "[]", ""},
+		{"--attach kprobe, none", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: nil, Events: both}, 0, "[]", "no clone syscall function"},
+		{"--attach tracepoint", attach.Tracepoints, kernel.Fake{KprobesOK: true, Functions: []string{"__x64_sys_clone"}, Events: both}, 0, "[clone clone3]", ""},
+		{"nothing", attach.Auto, kernel.Fake{KprobesOK: false, Functions: nil, Events: nil}, 0, "[]", "no way to trace clone()"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var o Options

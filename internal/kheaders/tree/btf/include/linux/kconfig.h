@@ -22,6 +22,10 @@
 /* After the types: in BTF some of these names are enum values or fields. */
 enum { false = 0, true = 1 };
 
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
 #define CONFIG_BPF_SYSCALL 1
 #define TASK_COMM_LEN 16
 #define NAME_MAX 255

@@ -1,0 +1,239 @@
+package cmd
+
+import (
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/session"
+	"github.com/gosnoop/gosnoop/programs/top"
+)
+
+var topCommand = &cli.Command{
+	Name:      "top",
+	Usage:     "reads and writes per file and thread, refreshed every interval (filetop)",
+	UsageText: "gosnoop top [options] [interval [count]]",
+	Description: "Counts read and write calls and the bytes they really transferred (their return\n" +
+		"values, where bcc's filetop counts the bytes asked for), per file and thread,\n" +
+		"and prints the busiest every interval (seconds, default 1), count times\n" +
+		"(default: until Ctrl-C). Kprobes on vfs_read and vfs_write where they attach;\n" +
+		"otherwise the read and write syscall tracepoints (read, pread64, readv, preadv,\n" +
+		"preadv2 and their write twins), which find the fd's file in the kernel; there\n" +
+		"readv and writev count too, which vfs_read and vfs_write do not see.\n" +
+		"FILE is the file's name (its dentry), not its path. T: R regular file, S socket,\n" +
+		"O other. -s all sorts by reads + writes + read bytes + written bytes, as filetop does.",
+	CustomHelpTemplate: helpWithExamples(`gosnoop top                       # the 20 busiest files, every second
+   gosnoop top -C 5 3                # every 5 seconds, 3 times, without clearing
+   gosnoop top -s wbytes -a          # by bytes written, sockets and all
+   gosnoop top --json 1 10           # one JSON object per second, ten of them`),
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "sort", Aliases: []string{"s"}, Value: "all", Usage: "sort by `KEY`: all, reads, writes, rbytes or wbytes"},
+		&cli.StringFlag{Name: "rows", Aliases: []string{"r"}, Value: "20", Usage: "print at most `N` rows"},
+		&cli.BoolFlag{Name: "all-files", Aliases: []string{"a"}, Usage: "count sockets and other files too, not only regular files"},
+		pidFlag,
+		&cli.BoolFlag{Name: "noclear", Aliases: []string{"C"}, Usage: "do not clear the screen between intervals"},
+		&cli.BoolFlag{Name: "read-only", Usage: "count reads only"},
+		&cli.BoolFlag{Name: "write-only", Usage: "count writes only"},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per interval"},
+		attachFlag,
+		verboseFlag,
+		ebpfFlag,
+	},
+	OnUsageError: onUsageError,
+	Action:       runTop,
+}
+
+type topConfig struct {
+	prog     top.Options
+	sort     string
+	rows     int
+	interval time.Duration
+	count    uint64 // 0: until a signal
+	json     bool
+	clear    bool
+}
+
+func parseTopFlags(c *cli.Context) (topConfig, error) {
+	cfg := topConfig{
+		prog: top.Options{Reads: !c.Bool("write-only"), Writes: !c.Bool("read-only"), AllFiles: c.Bool("all-files"), MaxEntries: top.DefaultMaxEntries},
+		sort: c.String("sort"), interval: time.Second, json: c.Bool("json"), clear: !c.Bool("noclear"),
+	}
+	if c.Bool("read-only") && c.Bool("write-only") {
+		return cfg, usageErrorf("--read-only and --write-only exclude each other")
+	}
+	if _, err := top.Sort(nil, cfg.sort, 0); err != nil {
+		return cfg, usageErrorf("--sort must be one of %s, not %q", strings.Join(top.SortKeys, ", "), cfg.sort)
+	}
+	rows, err := strconv.ParseUint(c.String("rows"), 10, 32)
+	if err != nil || rows < 1 || rows > 100000 {
+		return cfg, usageErrorf("--rows must be a number of rows from 1 to 100000, not %q", c.String("rows"))
+	}
+	cfg.rows = int(rows)
+	ids, err := parseIDFlags(c)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.prog.PID = ids.pid
+	args := c.Args().Slice()
+	if len(args) > 2 {
+		return cfg, usageErrorf("top takes at most an interval and a count, got %q", strings.Join(args, " "))
+	}
+	if len(args) > 0 {
+		n, err := strconv.ParseUint(args[0], 10, 32)
+		if err != nil || n < 1 || n > 3600 {
+			return cfg, usageErrorf("the interval must be a number of seconds from 1 to 3600, not %q", args[0])
+		}
+		cfg.interval = time.Duration(n) * time.Second
+	}
+	if len(args) > 1 {
+		n, err := strconv.ParseUint(args[1], 10, 32)
+		if err != nil || n < 1 {
+			return cfg, usageErrorf("the count must be a positive number of intervals, not %q", args[1])
+		}
+		cfg.count = n
+	}
+	return cfg, nil
+}
+
+func runTop(c *cli.Context) error {
+	cfg, err := parseTopFlags(c)
+	if err != nil {
+		return err
+	}
+	mode, err := parseAttachMode(c.String("attach"))
+	if err != nil {
+		return err
+	}
+	if c.Bool("ebpf") {
+		if _, err := top.Plan(&cfg.prog, mode, ebpfView(), func(string, ...any) {}); err != nil {
+			return err
+		}
+		src, err := top.Render(cfg.prog)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(c.App.Writer, src)
+		return err
+	}
+
+	s, err := session.Start(c.Context, session.Config{
+		Command: "gosnoop top", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
+		Verbose: c.Bool("verbose"), KernelTypes: top.KernelTypes,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	plan, err := top.Plan(&cfg.prog, mode, kernel.Live{Dir: s.TraceDir}, s.Logf)
+	if err != nil {
+		return err
+	}
+	src, err := top.Render(cfg.prog)
+	if err != nil {
+		return err
+	}
+	if err := s.Load(src); err != nil {
+		return err
+	}
+	if err := s.Attach(plan); err != nil {
+		return err
+	}
+
+	p := top.NewPrinter(s.Out.Out, cfg.json, cfg.clear && isTerminal(c.App.Writer))
+	ctx := s.Begin("reads and writes", nil)
+	var screens uint64
+	var epoch uint32
+	ticker := time.NewTicker(cfg.interval)
+	defer ticker.Stop()
+	for ctx.Err() == nil && (cfg.count == 0 || screens < cfg.count) {
+		select {
+		case <-ctx.Done():
+			continue
+		case <-ticker.C:
+		}
+		rows, err := takeInterval(s, &epoch)
+		if err != nil {
+			return s.Finish(err, session.CountSummary(screens, "interval", 0))
+		}
+		if rows, err = top.Sort(rows, cfg.sort, cfg.rows); err != nil {
+			return err
+		}
+		p.Print(top.Screen{Time: time.Now().Format("15:04:05"), Loadavg: loadavg(), Rows: rows})
+		s.Out.Out.Flush()
+		screens++
+	}
+	var lost uint64
+	if m := s.Module(); m != nil {
+		if lost, err = m.ReadCounter(top.LostTable, 0); err != nil {
+			return s.Finish(err, session.CountSummary(screens, "interval", 0))
+		}
+	}
+	if lost > 0 {
+		s.Out.Report("%d %s not counted: more files and threads than the table holds (%d)", lost, "calls", top.DefaultMaxEntries)
+	}
+	return s.Finish(nil, session.CountSummary(screens, "interval", lost))
+}
+
+// takeInterval ends the interval: it moves the program on to the next epoch,
+// lets the calls already counting finish, then reads and deletes the
+// entries of every earlier interval. No program writes to those any more,
+// so nothing is lost between the read and the delete.
+func takeInterval(s *session.Session, epoch *uint32) ([]top.Row, error) {
+	m := s.Module()
+	if m == nil {
+		return nil, nil
+	}
+	*epoch++
+	if err := m.WriteU32(top.EpochTable, 0, *epoch); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Millisecond) // a count in progress takes microseconds
+	h, err := m.Hash(top.CountsTable)
+	if err != nil {
+		return nil, err
+	}
+	var rows []top.Row
+	var done [][]byte
+	var k top.Key
+	var v top.Value
+	err = h.Each(func(key, value []byte) {
+		if top.DecodeKey(key, &k) != nil || top.DecodeValue(value, &v) != nil || k.Epoch == *epoch {
+			return
+		}
+		rows = append(rows, top.NewRow(k, v))
+		done = append(done, append([]byte(nil), key...))
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range done {
+		if err := h.Delete(key); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
+// loadavg is /proc/loadavg as filetop shows it.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// isTerminal says whether w is a terminal: only a terminal is cleared.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && st.Mode()&os.ModeDevice != 0
+}
