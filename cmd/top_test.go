@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
 // topRow is one row of top --json.
@@ -35,7 +38,7 @@ func TestTopCountsExactly(t *testing.T) {
 	if err := os.WriteFile(marker, []byte(strings.Repeat("x", 64)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr := startTracer(t, "top", "--json", "1", "3")
+	tr := startTracer(t, "top", "--json", "-v", "1", "3")
 	reader := exec.Command("dd", "if="+marker, "of=/dev/null", "bs=1", fmt.Sprintf("count=%d", reads), "status=none")
 	writer := exec.Command("dd", "if=/dev/zero", "of="+written, fmt.Sprintf("bs=%d", wbytes), "count=1", "status=none")
 	for _, c := range []*exec.Cmd{reader, writer} {
@@ -75,6 +78,15 @@ func TestTopCountsExactly(t *testing.T) {
 	}
 	if screens != 3 || !strings.Contains(tr.stderr.String(), "3 intervals, 0 lost") {
 		t.Errorf("%d screens; stderr:\n%s", screens, tr.stderr.String())
+	}
+	// The path this run took: kprobes where the kernel has them.
+	traceDir, _ := tracefs.Dir()
+	if ok, reason := kernel.Kprobes(traceDir); ok {
+		if !strings.Contains(tr.stderr.String(), "attached [kretprobe:vfs_read kprobe:vfs_read kretprobe:vfs_write kprobe:vfs_write]") {
+			t.Errorf("kprobes available (%s) but top did not use them:\n%s", reason, tr.stderr.String())
+		}
+	} else if !strings.Contains(tr.stderr.String(), "tracepoint:syscalls:sys_exit_pwritev2]") {
+		t.Errorf("no kprobes, and not every read and write tracepoint attached:\n%s", tr.stderr.String())
 	}
 	got := sums[fmt.Sprintf("%s/%d", filepath.Base(marker), reader.Process.Pid)]
 	if got.Reads != reads || got.RBytes != reads || got.Writes != 0 || got.Type != "R" || got.Comm != "dd" {
