@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosnoop/gosnoop/internal/btfheader"
 )
@@ -139,5 +140,53 @@ func TestBTFTreeForArm64(t *testing.T) {
 	goarch = "riscv64"
 	if _, err := btfTree(); err == nil || !strings.Contains(err.Error(), "riscv64") {
 		t.Errorf("BTF tree on riscv64: %v", err)
+	}
+}
+
+// Trees unused for a month go when a run uses another; recent ones, the one
+// in use and anything not gosnoop's stay.
+func TestOldTreesArePruned(t *testing.T) {
+	needMinimalTree(t)
+	cache := filepath.Join(privateBase(t), "cache")
+	src, err := Prepare(cache, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(src.Dir)
+	old := time.Now().Add(-treeUnusedFor - time.Hour)
+	mk := func(name string, mtime time.Time) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(p, "include"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := mk("btf-headers-000000000000", old)
+	staleMinimal := mk("minimal-headers-000000000000", old)
+	recent := mk("btf-headers-111111111111", time.Now().Add(-time.Hour))
+	other := mk("not-gosnoop", old)
+	// The tree in use is kept and marked as used, whatever its mtime said.
+	if err := os.Chtimes(src.Dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Prepare(cache, nil) // every run prunes
+	if err != nil || again.Dir != src.Dir {
+		t.Fatalf("%+v, %v", again, err)
+	}
+	for _, gone := range []string{stale, staleMinimal} {
+		if _, err := os.Stat(gone); err == nil {
+			t.Errorf("%s was kept", gone)
+		}
+	}
+	for _, kept := range []string{recent, other, src.Dir} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf("%s went: %v", kept, err)
+		}
+	}
+	if st, err := os.Stat(src.Dir); err != nil || time.Since(st.ModTime()) > time.Minute {
+		t.Errorf("the tree in use was not marked as used: %v", err)
 	}
 }

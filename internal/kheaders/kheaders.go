@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gosnoop/gosnoop/internal/btfheader"
 )
@@ -195,6 +196,7 @@ func prepareTree(cacheDir string, euid int, src Source, name string, want map[st
 			if rebuilt != nil {
 				src.Note = fmt.Sprintf("rebuilt the header tree %s: %v", src.Dir, rebuilt)
 			}
+			pruneTrees(dir, name, euid, time.Now().Add(-treeUnusedFor))
 			return src, nil
 		}
 		if errors.Is(err, errGenerate) {
@@ -217,6 +219,33 @@ func prepareTree(cacheDir string, euid int, src Source, name string, want map[st
 		return Source{Kind: src.Kind}, err
 	}
 	return src, nil
+}
+
+// treeUnusedFor is how long a cached tree may go unused before a run that
+// uses another removes it: each gosnoop version, kernel and set of kernel
+// types (a probe naming structs) gets a tree of its own, and nothing else
+// would ever remove the old ones.
+const treeUnusedFor = 30 * 24 * time.Hour
+
+// pruneTrees removes gosnoop's trees in dir, other than keep, that are ours
+// and were last used (their mtime, which each use sets) before cutoff.
+// Anything else in dir is left alone, and failures only leave a tree behind.
+func pruneTrees(dir, keep string, euid int, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == keep || !e.IsDir() || !(strings.HasPrefix(name, "minimal-headers-") || strings.HasPrefix(name, "btf-headers-")) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || fileOwner(info) != euid || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		os.RemoveAll(filepath.Join(dir, name))
+	}
 }
 
 // errGenerate marks a failure to generate a tree's content, which no other
@@ -354,6 +383,8 @@ func cachedTree(dir, name string, want map[string]entry, euid int, fill func() e
 	path = filepath.Join(dir, name)
 	problem := verifyTree(path, want, euid)
 	if problem == nil {
+		now := time.Now()
+		os.Chtimes(path, now, now) // in use: see pruneTrees
 		return path, nil, nil
 	}
 	if fill != nil {
