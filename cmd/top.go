@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -166,17 +167,26 @@ func runTop(c *cli.Context) error {
 		p.Print(top.Screen{Time: time.Now().Format("15:04:05"), Loadavg: loadavg(), Rows: rows})
 		s.Out.Out.Flush()
 		screens++
-	}
-	var lost uint64
-	if m := s.Module(); m != nil {
-		if lost, err = m.ReadCounter(top.LostTable, 0); err != nil {
+		if _, err := topLost(s); err != nil {
 			return s.Finish(err, session.CountSummary(screens, "interval", 0))
 		}
 	}
-	if lost > 0 {
-		s.Out.Report("%d %s not counted: more files and threads than the table holds (%d)", lost, "calls", top.DefaultMaxEntries)
+	lost, err := topLost(s)
+	return s.Finish(err, session.CountSummary(screens, "interval", lost))
+}
+
+// topLost returns the calls the program could not count because its table
+// was full, and reports new ones as they are seen.
+func topLost(s *session.Session) (uint64, error) {
+	m := s.Module()
+	if m == nil {
+		return 0, nil
 	}
-	return s.Finish(nil, session.CountSummary(screens, "interval", lost))
+	lost, err := m.ReadCounter(top.LostTable, 0)
+	if err == nil {
+		s.Out.ReportLost(lost, "call", fmt.Sprintf("more files and threads in one interval than the table holds (%d)", top.DefaultMaxEntries))
+	}
+	return lost, err
 }
 
 // takeInterval ends the interval: it moves the program on to the next epoch,
