@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"io"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/kernel"
@@ -46,15 +44,10 @@ func runHello(c *cli.Context) error {
 	opts := hello.Options{Tag: session.NewTag()}
 
 	if c.Bool("ebpf") {
-		if _, err := hello.Plan(&opts, mode, ebpfView(), func(string, ...any) {}); err != nil {
+		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
+			_, err := hello.Plan(&opts, mode, k, logf)
 			return err
-		}
-		src, err := hello.Render(opts)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(c.App.Writer, src)
-		return err
+		}, func() (string, error) { return hello.Render(opts) })
 	}
 
 	s, err := session.Start(c.Context, session.Config{

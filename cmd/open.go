@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"io"
 	"runtime"
 	"time"
 
@@ -132,17 +131,10 @@ func runOpen(c *cli.Context) error {
 	wakeup := session.PerfWakeupFor(cfg.pages, open.EventSize)
 
 	if cfg.ebpf {
-		view, quiet := ebpfView(), func(string, ...any) {}
-		open.ChooseOutput(&cfg.prog, view, cfg.pages, runtime.NumCPU(), wakeup, quiet)
-		if err := open.Plan(&cfg.prog, cfg.attach, view, quiet); err != nil {
-			return err
-		}
-		src, err := open.Render(cfg.prog)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(c.App.Writer, src)
-		return err
+		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
+			open.ChooseOutput(&cfg.prog, k, cfg.pages, runtime.NumCPU(), wakeup, logf)
+			return open.Plan(&cfg.prog, cfg.attach, k, logf)
+		}, func() (string, error) { return open.Render(cfg.prog) })
 	}
 
 	s, err := session.Start(c.Context, session.Config{

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -94,6 +95,21 @@ func parseAttachMode(s string) (attach.Mode, error) {
 		return m, nil
 	}
 	return "", usageErrorf("--attach must be auto, kprobe or tracepoint, not %q", s)
+}
+
+// printProgram is --ebpf: it plans on the kernel --ebpf may look at (see
+// ebpfView), saying nothing, renders, and prints the C text a run would
+// compile.
+func printProgram(w io.Writer, plan func(kernel.View, func(string, ...any)) error, render func() (string, error)) error {
+	if err := plan(ebpfView(), func(string, ...any) {}); err != nil {
+		return err
+	}
+	src, err := render()
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, src)
+	return err
 }
 
 // ebpfView is the kernel --ebpf plans for: the running one as root, so

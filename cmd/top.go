@@ -111,15 +111,10 @@ func runTop(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("ebpf") {
-		if _, err := top.Plan(&cfg.prog, mode, ebpfView(), func(string, ...any) {}); err != nil {
+		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
+			_, err := top.Plan(&cfg.prog, mode, k, logf)
 			return err
-		}
-		src, err := top.Render(cfg.prog)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(c.App.Writer, src)
-		return err
+		}, func() (string, error) { return top.Render(cfg.prog) })
 	}
 
 	s, err := session.Start(c.Context, session.Config{
