@@ -185,9 +185,11 @@ func topLost(s *session.Session) (uint64, error) {
 }
 
 // takeInterval ends the interval: it moves the program on to the next epoch,
-// lets the calls already counting finish, then reads and deletes the
-// entries of every earlier interval. No program writes to those any more,
-// so nothing is lost between the read and the delete.
+// waits a millisecond for counts in progress, then reads and deletes the
+// entries of every earlier interval, which programs no longer write to.
+// Only a program preempted for longer between reading the epoch and
+// counting can miss: it re-creates an old-epoch entry, taken next time, or,
+// if the entry it found was deleted meanwhile, its count is lost.
 func takeInterval(s *session.Session, epoch *uint32) ([]top.Row, error) {
 	m := s.Module()
 	if m == nil {
