@@ -205,3 +205,76 @@ func SortedRoots(roots []Root) []Root {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+// Param is one parameter of a kernel function: its name and its C type as
+// "struct dentry *", "int" or "umode_t".
+type Param struct {
+	Name, Type string
+}
+
+// Params returns the parameters of kernel function fn as the BTF at path
+// declares them: the prototype the running kernel was built with, which a
+// program probing fn's arguments must follow.
+func Params(path, fn string) ([]Param, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var cerr C.int
+	btf := C.gs_parse(cpath, &cerr)
+	if btf == nil {
+		return nil, fmt.Errorf("reading BTF from %s: %w", path, syscall.Errno(cerr))
+	}
+	defer C.btf__free(btf)
+	cname := C.CString(fn)
+	defer C.free(unsafe.Pointer(cname))
+	id := C.gs_find(btf, cname, C.GS_KIND_FUNC)
+	if id < 0 {
+		return nil, fmt.Errorf("the kernel's BTF has no function %s", fn)
+	}
+	proto := C.gs_type(btf, C.__u32(id))
+	if C.gs_kind(btf, proto) != C.GS_KIND_FUNC_PROTO {
+		return nil, fmt.Errorf("the kernel's BTF has no prototype for %s", fn)
+	}
+	params := make([]Param, int(C.gs_vlen(btf, proto)))
+	for i := range params {
+		params[i] = Param{
+			Name: C.GoString(C.gs_param_name(btf, proto, C.int(i))),
+			Type: typeName(btf, uint32(C.gs_param_type(btf, proto, C.int(i)))),
+		}
+	}
+	return params, nil
+}
+
+// typeName writes type id as C would spell it in a declaration, without
+// qualifiers: enough to tell parameters apart.
+func typeName(btf *C.struct_btf, id uint32) string {
+	ptrs := 0
+	spell := func(name string) string {
+		if ptrs == 0 {
+			return name
+		}
+		return name + " " + strings.Repeat("*", ptrs)
+	}
+	for depth := 0; depth < 32; depth++ {
+		if id == 0 {
+			return spell("void")
+		}
+		name := C.GoString(C.gs_name(btf, C.__u32(id)))
+		switch C.gs_kind(btf, C.__u32(id)) {
+		case C.GS_KIND_PTR:
+			ptrs++
+		case C.GS_KIND_CONST, C.GS_KIND_VOLATILE, C.GS_KIND_RESTRICT, C.GS_KIND_TYPE_TAG:
+		case C.GS_KIND_STRUCT:
+			return spell("struct " + name)
+		case C.GS_KIND_UNION:
+			return spell("union " + name)
+		case C.GS_KIND_ENUM, C.GS_KIND_ENUM64:
+			return spell("enum " + name)
+		case C.GS_KIND_FUNC_PROTO:
+			return spell("function")
+		default:
+			return spell(name)
+		}
+		id = uint32(C.gs_type(btf, C.__u32(id)))
+	}
+	return "?"
+}

@@ -94,3 +94,24 @@ func BenchmarkGenerateVmlinux(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "header-bytes")
 }
+
+func TestParamsOfKernelFunctions(t *testing.T) {
+	if _, err := os.Stat(VmlinuxPath); err != nil {
+		t.Skipf("no kernel BTF (%s): %v", VmlinuxPath, err)
+	}
+	params, err := Params(VmlinuxPath, "vfs_unlink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range params {
+		got = append(got, p.Type+" "+p.Name)
+	}
+	// vfs_unlink(idmap or userns, dir, dentry, delegated_inode) since 5.12.
+	if len(params) != 4 || params[1].Type != "struct inode *" || params[2] != (Param{"dentry", "struct dentry *"}) || params[3].Type != "struct inode **" {
+		t.Errorf("vfs_unlink parameters: %q", got)
+	}
+	if _, err := Params(VmlinuxPath, "gosnoop_no_such_function"); err == nil || !strings.Contains(err.Error(), "no function gosnoop_no_such_function") {
+		t.Errorf("missing function: %v", err)
+	}
+}

@@ -114,3 +114,18 @@ int gs_find(const struct btf *btf, const char *name, int kind)
 {
 	return btf__find_by_name_kind(btf, name, kind);
 }
+
+int gs_vlen(const struct btf *btf, __u32 id)
+{
+	return btf_vlen(btf__type_by_id(btf, id));
+}
+
+const char *gs_param_name(const struct btf *btf, __u32 id, int i)
+{
+	return btf__name_by_offset(btf, btf_params(btf__type_by_id(btf, id))[i].name_off);
+}
+
+__u32 gs_param_type(const struct btf *btf, __u32 id, int i)
+{
+	return btf_params(btf__type_by_id(btf, id))[i].type;
+}

@@ -17,6 +17,9 @@ struct gs_buf {
  * before libbpf 1.0, whose BTF has no 64-bit enums. */
 enum {
 	GS_KIND_INT = BTF_KIND_INT,
+	GS_KIND_PTR = BTF_KIND_PTR,
+	GS_KIND_FUNC = BTF_KIND_FUNC,
+	GS_KIND_FUNC_PROTO = BTF_KIND_FUNC_PROTO,
 	GS_KIND_TYPEDEF = BTF_KIND_TYPEDEF,
 	GS_KIND_CONST = BTF_KIND_CONST,
 	GS_KIND_VOLATILE = BTF_KIND_VOLATILE,
@@ -40,5 +43,10 @@ const char *gs_name(const struct btf *btf, __u32 id);
 const char *gs_first_enumerator(const struct btf *btf, __u32 id);
 /* gs_find looks a type up by name and kind; negative when absent. */
 int gs_find(const struct btf *btf, const char *name, int kind);
+/* gs_vlen is a type's member, value or parameter count. */
+int gs_vlen(const struct btf *btf, __u32 id);
+/* gs_param_name and gs_param_type describe parameter i of func_proto id. */
+const char *gs_param_name(const struct btf *btf, __u32 id, int i);
+__u32 gs_param_type(const struct btf *btf, __u32 id, int i);
 
 #endif
