@@ -24,7 +24,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
-		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, topCommand, tracePipeCommand, doctorCommand},
+		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, topCommand, lifeCommand, tracePipeCommand, doctorCommand},
 		ExitErrHandler:       func(*cli.Context, error) {},
 		// A private header tree, written when the cache dir was not safe to
 		// use, goes when the command is done.

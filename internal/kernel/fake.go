@@ -2,7 +2,10 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 )
 
 // Fake is a View for planners' tests: a kernel with the kprobe support,
@@ -11,6 +14,9 @@ type Fake struct {
 	KprobesOK bool
 	Functions []string
 	Events    []string // "syscalls:sys_enter_openat"
+	// Prototypes are the functions' parameters; a function not in it has
+	// no BTF.
+	Prototypes map[string][]btfheader.Param
 }
 
 func (k Fake) Kprobes() (bool, string) { return k.KprobesOK, "fake kernel" }
@@ -27,3 +33,9 @@ func (k Fake) HasEvent(category, event string) bool {
 }
 func (Fake) TraceDir() string  { return "/fake/tracing" }
 func (Fake) RingBuffer() error { return nil }
+func (k Fake) Params(fn string) ([]btfheader.Param, error) {
+	if p, ok := k.Prototypes[fn]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("the fake kernel's BTF has no function %s", fn)
+}

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/gosnoop/gosnoop/internal/tracefs"
+import (
+	"github.com/gosnoop/gosnoop/internal/btfheader"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
+)
 
 // View is what a program's planner asks of the running kernel. Live reads it;
 // --ebpf without root uses what it can read and assumes the rest.
@@ -10,6 +13,8 @@ type View interface {
 	HasEvent(category, event string) bool
 	TraceDir() string
 	RingBuffer() error
+	// Params is kernel function fn's prototype from the kernel's BTF.
+	Params(fn string) ([]btfheader.Param, error)
 }
 
 // Live is the running kernel, as seen through tracefs at dir.
@@ -20,11 +25,15 @@ func (l Live) FirstFunction(fns []string) (string, error) { return FirstFunction
 func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
 func (l Live) TraceDir() string                           { return l.Dir }
 func (l Live) RingBuffer() error                          { return RingBuffer() }
+func (l Live) Params(fn string) ([]btfheader.Param, error) {
+	return btfheader.Params(btfheader.VmlinuxPath, fn)
+}
 
 // Assumed is the running kernel for a user who cannot look inside tracefs:
 // it reads kallsyms (its names are readable by anyone) and assumes kprobes
 // and every tracepoint and the ring buffer exist (creating a map to find out
-// takes privileges), so --ebpf shows the most a real run renders.
+// takes privileges), so --ebpf shows the most a real run renders. The
+// kernel's BTF is readable by anyone, so prototypes are the real ones.
 type Assumed struct{}
 
 func (Assumed) Kprobes() (bool, string) { return true, "assumed by --ebpf" }
@@ -37,3 +46,6 @@ func (Assumed) FirstFunction(fns []string) (string, error) {
 func (Assumed) HasEvent(string, string) bool { return true }
 func (Assumed) TraceDir() string             { return "tracefs" }
 func (Assumed) RingBuffer() error            { return nil }
+func (Assumed) Params(fn string) ([]btfheader.Param, error) {
+	return btfheader.Params(btfheader.VmlinuxPath, fn)
+}

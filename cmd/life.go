@@ -1,0 +1,127 @@
+package cmd
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/mounts"
+	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/session"
+	"github.com/gosnoop/gosnoop/programs/life"
+)
+
+var lifeCommand = &cli.Command{
+	Name:      "life",
+	Usage:     "how long files created while tracing live before they are unlinked (filelife)",
+	UsageText: "gosnoop life [options]",
+	Description: "Prints one line per file that was created and then unlinked while tracing,\n" +
+		"with its age; PID and COMM are the process that unlinked it. With kprobes\n" +
+		"(vfs_open of a file an open created, vfs_create, security_inode_create;\n" +
+		"vfs_unlink) the kernel follows each file by its dentry, through renames.\n" +
+		"On the syscall tracepoints (no kprobes) a file is born when an open, openat,\n" +
+		"openat2 or creat created it, and dies when an unlink or unlinkat of the same\n" +
+		"path succeeds; gosnoop matches the two by path, so there it misses a file\n" +
+		"renamed after its birth, unlinked through a symbolic link or \"..\" in the\n" +
+		"pathname, or created and unlinked under two names of a hard link.\n" +
+		"Files made by mknod count only with kprobes.",
+	CustomHelpTemplate: helpWithExamples(`gosnoop life                      # trace the lives of short-lived files
+   gosnoop life -p 181               # only files created and unlinked by PID 181
+   gosnoop life -F                   # full paths instead of names
+   gosnoop life --json -d 10         # JSON lines, for ten seconds`),
+	Flags: []cli.Flag{
+		pidFlag,
+		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "TIME(s): seconds since the first file printed, instead of the time of day"},
+		&cli.BoolFlag{Name: "full-path", Aliases: []string{"F"}, Usage: "show each file's path, not only its name"},
+		durationFlag,
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per file"},
+		attachFlag,
+		verboseFlag,
+		ebpfFlag,
+	},
+	OnUsageError: onUsageError,
+	Action:       runLife,
+}
+
+func runLife(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErrorf("life takes no arguments, got %q (see gosnoop life --help)", c.Args().First())
+	}
+	ids, err := parseIDFlags(c)
+	if err != nil {
+		return err
+	}
+	duration, err := optionalDuration(c)
+	if err != nil {
+		return err
+	}
+	mode, err := parseAttachMode(c.String("attach"))
+	if err != nil {
+		return err
+	}
+	o := life.Options{PID: ids.pid}
+	if c.Bool("ebpf") {
+		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
+			_, err := life.Plan(&o, mode, k, logf)
+			return err
+		}, func() (string, error) { return life.Render(o) })
+	}
+
+	s, err := session.Start(c.Context, session.Config{
+		Command: "gosnoop life", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
+		Verbose: c.Bool("verbose"), Duration: duration, KernelTypes: life.KernelTypes,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	plan, err := life.Plan(&o, mode, kernel.Live{Dir: s.TraceDir}, s.Logf)
+	if err != nil {
+		return err
+	}
+	table, err := mounts.Load("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	tracker := life.NewTracker(table)
+	p := life.NewPrinter(s.Out.Out, life.PrintOptions{JSON: c.Bool("json"), Timestamp: c.Bool("timestamp"), FullPath: c.Bool("full-path")})
+	var ev life.Event
+	var bad uint64
+	reader := session.Reader{
+		Table: life.EventsTable, Ring: o.Ring, LostTable: life.LostTable, Pages: 64, Wakeup: 1,
+		OnSample: func(b []byte) {
+			if life.DecodeEvent(b, &ev) != nil {
+				bad++
+				return
+			}
+			if l, ok := tracker.Event(&ev); ok {
+				p.Print(&l)
+			}
+		},
+	}
+	src, err := life.Render(o)
+	if err != nil {
+		return err
+	}
+	if err := s.Load(src, reader); err != nil {
+		return err
+	}
+	if err := s.Attach(plan); err != nil {
+		return err
+	}
+	if !o.Kprobe {
+		s.Logf("on the tracepoints, births and unlinks are matched by path: a file renamed after its birth, unlinked through a symbolic link or \"..\" in the pathname, or under another name of a hard link is missed; files made by mknod are not seen")
+	}
+
+	s.Begin("file lives", p.Header)
+	lost, err := s.Drain()
+	if bad > 0 {
+		s.Out.Report("%d %s too short to decode", bad, output.Plural(bad, "sample"))
+	}
+	if tracker.Forgotten > 0 {
+		s.Out.Report("%d %s forgotten: more than %d files created and not yet unlinked", tracker.Forgotten, output.Plural(tracker.Forgotten, "birth"), tracker.Max)
+	}
+	if tracker.Unplaced > 0 {
+		s.Out.Report("%d %s not followed: paths deeper than %d directories", tracker.Unplaced, output.Plural(tracker.Unplaced, "file"), life.MaxDepth)
+	}
+	return s.Finish(err, session.CountSummary(p.Lives(), "file", lost))
+}

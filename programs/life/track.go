@@ -1,0 +1,128 @@
+package life
+
+import (
+	"path"
+	"time"
+)
+
+// Locator maps a path from a filesystem's root to the path users see
+// (mounts.Table).
+type Locator interface {
+	Path(major, minor uint32, fsPath string) (string, bool)
+}
+
+// Life is one file's life, ended by an unlink.
+type Life struct {
+	Ts   uint64 // when the unlink ended it (ktime)
+	Age  time.Duration
+	PID  uint32 // the process that unlinked it
+	Comm [16]byte
+	Path string // where it was, as this mount namespace sees it
+	Name string // its last component, which FILE shows as filelife does
+}
+
+// Tracker turns events into lives. Deaths the kernel measured (kprobes)
+// pass through; on the tracepoints it keeps each birth by path and ends it
+// at an unlink of the same path. The path of a birth is exact (the created
+// file's dentries); an unlink's is its directory's dentries joined with
+// the pathname as the process gave it, cleaned lexically, so it misses a
+// file unlinked through a symbolic link in the pathname (or ".." after
+// one), or renamed after its birth, or created and unlinked under
+// different names of a hard link. Paths are mapped through gosnoop's own
+// mount table: a filesystem mounted more than once is seen at one of its
+// mounts; for processes whose root or mounts differ from gosnoop's the
+// birth and the unlink still meet when both name the file from the same
+// filesystem.
+type Tracker struct {
+	where  Locator
+	births map[string]uint64
+	queue  []queued // births in order, to forget the oldest
+	// Max bounds the births remembered; beyond it the oldest are
+	// forgotten and counted in Forgotten.
+	Max       int
+	Forgotten uint64
+	// Unplaced counts births and unlinks whose dentry walk was cut short
+	// (deeper than MaxDepth or PathLen), which cannot be matched.
+	Unplaced uint64
+}
+
+type queued struct {
+	path string
+	ts   uint64
+}
+
+// DefaultMaxTracked bounds the births a Tracker remembers.
+const DefaultMaxTracked = 1 << 20
+
+// NewTracker maps paths with where.
+func NewTracker(where Locator) *Tracker {
+	return &Tracker{where: where, births: map[string]uint64{}, Max: DefaultMaxTracked}
+}
+
+// Tracked is how many births wait for their unlink.
+func (t *Tracker) Tracked() int { return len(t.births) }
+
+// Event takes one event and returns the life it ended, if any.
+func (t *Tracker) Event(ev *Event) (Life, bool) {
+	if ev.Cut && ev.Kind != Death {
+		t.Unplaced++
+		return Life{}, false
+	}
+	where := t.Place(ev.Dev, ev.FSPath())
+	switch ev.Kind {
+	case Death:
+		return Life{Ts: ev.Ts, Age: time.Duration(ev.AgeNs), PID: ev.PID, Comm: ev.Comm, Path: where, Name: last(ev)}, true
+	case Birth:
+		t.births[where] = ev.Ts
+		t.queue = append(t.queue, queued{where, ev.Ts})
+		t.forget()
+	case Unlink:
+		p := path.Join(where, string(ev.Pathname))
+		born, ok := t.births[p]
+		if !ok {
+			return Life{}, false
+		}
+		delete(t.births, p)
+		return Life{Ts: ev.Ts, Age: time.Duration(ev.Ts - born), PID: ev.PID, Comm: ev.Comm, Path: p, Name: path.Base(p)}, true
+	}
+	return Life{}, false
+}
+
+// Place is where fsPath on filesystem dev is in this mount namespace, or,
+// where no mount shows it, "dev MAJOR:MINOR:" and fsPath.
+func (t *Tracker) Place(dev uint32, fsPath string) string {
+	if p, ok := t.where.Path(dev>>20, dev&(1<<20-1), fsPath); ok {
+		return p
+	}
+	return "dev " + DevString(dev) + ":" + fsPath
+}
+
+// forget drops the oldest births beyond Max, and the queue's entries for
+// births already ended.
+func (t *Tracker) forget() {
+	for len(t.births) > t.Max && len(t.queue) > 0 {
+		q := t.queue[0]
+		t.queue = t.queue[1:]
+		if ts, ok := t.births[q.path]; ok && ts == q.ts {
+			delete(t.births, q.path)
+			t.Forgotten++
+		}
+	}
+	if len(t.queue) > 2*len(t.births)+1024 {
+		live := t.queue[:0]
+		for _, q := range t.queue {
+			if ts, ok := t.births[q.path]; ok && ts == q.ts {
+				live = append(live, q)
+			}
+		}
+		t.queue = live
+	}
+}
+
+func last(ev *Event) string {
+	c := ev.Components()
+	if len(c) == 0 {
+		return "/"
+	}
+	return c[len(c)-1]
+}
