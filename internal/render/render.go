@@ -4,16 +4,25 @@
 package render
 
 import (
+	_ "embed"
 	"fmt"
 	"regexp"
 	"strings"
 	"text/template"
 )
 
-// Parse parses an embedded template. Our own templates are fixed at build
-// time, so a parse error is a programming error caught by every test.
+// walkSource defines the C the programs share, as named templates:
+// "dentry_walk", a dentry's path up to its filesystem's root.
+//
+//go:embed walk.c.tmpl
+var walkSource string
+
+// Parse parses an embedded template, with the shared ones defined. Our
+// own templates are fixed at build time, so a parse error is a programming
+// error caught by every test.
 func Parse(name, text string) *template.Template {
-	return template.Must(template.New(name).Option("missingkey=error").Parse(text))
+	t := template.Must(template.New(name).Option("missingkey=error").Parse(text))
+	return template.Must(t.New("walk.c.tmpl").Parse(walkSource)).Lookup(name)
 }
 
 // Execute runs t with opts and tidies blank lines left by options that

@@ -99,7 +99,7 @@ func TestContract(t *testing.T) {
 	}
 	for name, want := range map[string]int{
 		"LIFE_HEADER_SIZE": HeaderSize, "LIFE_PATHNAME_LEN": PathnameLen, "LIFE_PATH_LEN": PathLen,
-		"LIFE_NAME_MAX": NameMax, "LIFE_DEPTH": MaxDepth, "LIFE_FMODE_CREATED": FmodeCreated,
+		"GOSNOOP_WALK_NAME": NameMax, "GOSNOOP_WALK_DEPTH": MaxDepth, "LIFE_FMODE_CREATED": FmodeCreated,
 		"LIFE_DEATH": int(Death), "LIFE_BIRTH": int(Birth), "LIFE_UNLINK": int(Unlink),
 	} {
 		m := regexp.MustCompile(`#define ` + name + ` (0x[0-9a-f]+|\d+)`).FindStringSubmatch(src)
