@@ -1,7 +1,15 @@
 package bcc
 
+/*
+#include <bcc/libbpf.h>
+*/
+import "C"
+
 import (
+	"errors"
 	"fmt"
+	"syscall"
+	"unsafe"
 
 	gobpf "github.com/iovisor/gobpf/bcc"
 )
@@ -9,8 +17,10 @@ import (
 // Hash is a BPF_HASH table read from Go: what programs that count in the
 // kernel, rather than send events, hand over at each interval.
 type Hash struct {
-	name string
-	t    *gobpf.Table
+	name      string
+	t         *gobpf.Table
+	fd        int
+	valueSize int
 }
 
 // Hash returns the program's hash table name.
@@ -19,10 +29,13 @@ func (m *Module) Hash(name string) (*Hash, error) {
 		return nil, errClosed
 	}
 	t := gobpf.NewTable(m.m.TableId(name), m.m)
-	if fd, ok := t.Config()["fd"].(int); !ok || fd < 0 {
+	cfg := t.Config()
+	fd, ok := cfg["fd"].(int)
+	if !ok || fd < 0 {
 		return nil, fmt.Errorf("program has no table %q", name)
 	}
-	return &Hash{name: name, t: t}, nil
+	size, _ := cfg["leaf_size"].(uint64)
+	return &Hash{name: name, t: t, fd: fd, valueSize: int(size)}, nil
 }
 
 // Each calls fn with every key and value, as bytes valid only during the
@@ -46,23 +59,19 @@ func (h *Hash) Delete(key []byte) error {
 	return nil
 }
 
-// Take calls fn with every entry and deletes the entries it saw, so the
-// next Take sees only what the kernel counted since. An entry the kernel
-// updates between the read and the delete loses that update, as in bcc's
-// filetop, which reads and clears the same way.
-func (h *Hash) Take(fn func(key, value []byte)) error {
-	var keys [][]byte
-	err := h.Each(func(k, v []byte) {
-		fn(k, v)
-		keys = append(keys, append([]byte(nil), k...))
-	})
-	if err != nil {
-		return err
+// Get returns key's value, and false where the table has no such key.
+func (h *Hash) Get(key []byte) ([]byte, bool, error) {
+	if len(key) == 0 || h.valueSize == 0 {
+		return nil, false, fmt.Errorf("reading %s: empty key or value", h.name)
 	}
-	for _, k := range keys {
-		if err := h.Delete(k); err != nil {
-			return err
-		}
+	value := make([]byte, h.valueSize)
+	r, err := C.bpf_lookup_elem(C.int(h.fd), unsafe.Pointer(&key[0]), unsafe.Pointer(&value[0]))
+	switch {
+	case r == 0:
+		return value, true, nil
+	case errors.Is(err, syscall.ENOENT):
+		return nil, false, nil
+	default:
+		return nil, false, fmt.Errorf("reading %s: %w", h.name, err)
 	}
-	return nil
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// A hash the program counts in is read, and cleared, from Go.
-func TestHashTake(t *testing.T) {
+// A hash the program counts in is read, looked up and cleared from Go.
+func TestHashEachGetDelete(t *testing.T) {
 	requireRoot(t)
 	m, err := Compile(`
 BPF_HASH(calls, u32, u64, 1024);
@@ -31,28 +31,43 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours := func() (n uint64, found bool) {
-		err := h.Take(func(k, v []byte) {
-			if binary.LittleEndian.Uint32(k) == uint32(os.Getpid()) {
-				n, found = binary.LittleEndian.Uint64(v), true
-			}
-		})
+	var key [4]byte
+	binary.LittleEndian.PutUint32(key[:], uint32(os.Getpid()))
+	get := func() (uint64, bool) {
+		v, ok, err := h.Get(key[:])
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n, found
+		if !ok {
+			return 0, false
+		}
+		return binary.LittleEndian.Uint64(v), true
+	}
+	if n, ok := get(); ok {
+		t.Fatalf("%d calls before any", n)
 	}
 	for i := 0; i < 3; i++ {
 		syscall.Getppid()
 	}
-	if n, found := ours(); n != 3 {
-		t.Errorf("first take: %d calls (found %v), want 3", n, found)
+	seen := uint64(0)
+	if err := h.Each(func(k, v []byte) {
+		if binary.LittleEndian.Uint32(k) == uint32(os.Getpid()) {
+			seen = binary.LittleEndian.Uint64(v)
+		}
+	}); err != nil {
+		t.Fatal(err)
 	}
-	if n, found := ours(); found {
-		t.Errorf("second take found %d calls: the first did not clear", n)
+	if n, ok := get(); n != 3 || !ok || seen != 3 {
+		t.Errorf("Get: %d calls (found %v), Each: %d; want 3", n, ok, seen)
+	}
+	if err := h.Delete(key[:]); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := get(); ok {
+		t.Errorf("%d calls after the delete", n)
 	}
 	syscall.Getppid()
-	if n, _ := ours(); n != 1 {
+	if n, _ := get(); n != 1 {
 		t.Errorf("after one more call: %d, want 1", n)
 	}
 	if _, err := m.Hash("nope"); err == nil {
