@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/mounts"
 	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/programs/top"
 )
@@ -26,11 +27,14 @@ var topCommand = &cli.Command{
 		"otherwise the read and write syscall tracepoints (read, pread64, readv, preadv,\n" +
 		"preadv2 and their write twins), which find the fd's file in the kernel; there\n" +
 		"readv and writev count too, which vfs_read and vfs_write do not see.\n" +
-		"FILE is the file's name (its dentry), not its path. T: R regular file, S socket,\n" +
+		"FILE is the file's name (its dentry); with -F its path, walked from the dentry\n" +
+		"when the file is first counted (gosnoop's mount table places it; a path it\n" +
+		"cannot have, e.g. an unnamed pipe's, leaves the name). T: R regular file, S socket,\n" +
 		"O other. -s all sorts by reads + writes + read bytes + written bytes, as filetop does.",
 	CustomHelpTemplate: helpWithExamples(`gosnoop top                       # the 20 busiest files, every second
    gosnoop top -C 5 3                # every 5 seconds, 3 times, without clearing
    gosnoop top -s wbytes -a          # by bytes written, sockets and all
+   gosnoop top -F                    # full paths instead of names
    gosnoop top --json 1 10           # one JSON object per second, ten of them`),
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "sort", Aliases: []string{"s"}, Value: "all", Usage: "sort by `KEY`: all, reads, writes, rbytes or wbytes"},
@@ -38,6 +42,7 @@ var topCommand = &cli.Command{
 		&cli.BoolFlag{Name: "all-files", Aliases: []string{"a"}, Usage: "count sockets and other files too, not only regular files"},
 		pidFlag,
 		&cli.BoolFlag{Name: "noclear", Aliases: []string{"C"}, Usage: "do not clear the screen between intervals"},
+		&cli.BoolFlag{Name: "full-path", Aliases: []string{"F"}, Usage: "show each file's path, not only its name"},
 		&cli.BoolFlag{Name: "read-only", Usage: "count reads only"},
 		&cli.BoolFlag{Name: "write-only", Usage: "count writes only"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per interval"},
@@ -61,8 +66,11 @@ type topConfig struct {
 
 func parseTopFlags(c *cli.Context) (topConfig, error) {
 	cfg := topConfig{
-		prog: top.Options{Reads: !c.Bool("write-only"), Writes: !c.Bool("read-only"), AllFiles: c.Bool("all-files"), MaxEntries: top.DefaultMaxEntries},
+		prog: top.Options{Reads: !c.Bool("write-only"), Writes: !c.Bool("read-only"), AllFiles: c.Bool("all-files"), MaxEntries: top.DefaultMaxEntries, FullPath: c.Bool("full-path")},
 		sort: c.String("sort"), interval: time.Second, json: c.Bool("json"), clear: !c.Bool("noclear"),
+	}
+	if cfg.prog.FullPath {
+		cfg.prog.MaxPaths = top.DefaultMaxPaths
 	}
 	if c.Bool("read-only") && c.Bool("write-only") {
 		return cfg, usageErrorf("--read-only and --write-only exclude each other")
@@ -140,6 +148,12 @@ func runTop(c *cli.Context) error {
 		return err
 	}
 
+	var places *mounts.Table
+	if cfg.prog.FullPath {
+		if places, err = mounts.Load("/proc/self/mountinfo"); err != nil {
+			return err
+		}
+	}
 	p := top.NewPrinter(s.Out.Out, cfg.json, cfg.clear && isTerminal(c.App.Writer))
 	ctx := s.Begin("reads and writes", nil)
 	var screens uint64
@@ -158,6 +172,11 @@ func runTop(c *cli.Context) error {
 		}
 		if rows, err = top.Sort(rows, cfg.sort, cfg.rows); err != nil {
 			return err
+		}
+		if places != nil {
+			if err := addPaths(s, places, rows); err != nil {
+				return s.Finish(err, session.CountSummary(screens, "interval", 0))
+			}
 		}
 		p.Print(top.Screen{Time: time.Now().Format("15:04:05"), Loadavg: loadavg(), Rows: rows})
 		s.Out.Out.Flush()
@@ -224,6 +243,31 @@ func takeInterval(s *session.Session, epoch *uint32) ([]top.Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// addPaths sets each row's path from the program's top_paths: the file's
+// dentry walk, placed through the mount table. A file with no entry (its
+// path was dropped for newer ones, or it has none) keeps its name.
+func addPaths(s *session.Session, places *mounts.Table, rows []top.Row) error {
+	m := s.Module()
+	if m == nil {
+		return nil
+	}
+	h, err := m.Hash(top.PathsTable)
+	if err != nil {
+		return err
+	}
+	var p top.Path
+	for i := range rows {
+		v, ok, err := h.Get(top.PathKey(rows[i].Dev, rows[i].Ino))
+		if err != nil {
+			return err
+		}
+		if ok && top.DecodePath(v, &p) == nil && p.Depth > 0 {
+			rows[i].Path = places.Locate(p.Dev, p.String())
+		}
+	}
+	return nil
 }
 
 // loadavg is /proc/loadavg as filetop shows it.

@@ -24,11 +24,13 @@ type topRow struct {
 	WBytes uint64 `json:"wbytes"`
 	Type   string `json:"type"`
 	File   string `json:"file"`
+	Path   string `json:"path"`
 }
 
 // A child reads a marker file N times and another writes M bytes: top
 // counts exactly those calls and bytes, summed over its intervals (kprobes
-// on vfs_read/vfs_write where they attach, the syscall tracepoints here).
+// on vfs_read/vfs_write where they attach, the syscall tracepoints here),
+// and -F gives their paths.
 func TestTopCountsExactly(t *testing.T) {
 	needRootAndTracefs(t)
 	const reads, wbytes = 17, 3000
@@ -38,7 +40,7 @@ func TestTopCountsExactly(t *testing.T) {
 	if err := os.WriteFile(marker, []byte(strings.Repeat("x", 64)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr := startTracer(t, "top", "--json", "-v", "1", "3")
+	tr := startTracer(t, "top", "--json", "-v", "-F", "1", "3")
 	reader := exec.Command("dd", "if="+marker, "of=/dev/null", "bs=1", fmt.Sprintf("count=%d", reads), "status=none")
 	writer := exec.Command("dd", "if=/dev/zero", "of="+written, fmt.Sprintf("bs=%d", wbytes), "count=1", "status=none")
 	for _, c := range []*exec.Cmd{reader, writer} {
@@ -72,7 +74,7 @@ func TestTopCountsExactly(t *testing.T) {
 			key := fmt.Sprintf("%s/%d", r.File, r.TID)
 			sum := sums[key]
 			sum.Reads, sum.Writes, sum.RBytes, sum.WBytes = sum.Reads+r.Reads, sum.Writes+r.Writes, sum.RBytes+r.RBytes, sum.WBytes+r.WBytes
-			sum.Comm, sum.Type = r.Comm, r.Type
+			sum.Comm, sum.Type, sum.Path = r.Comm, r.Type, r.Path
 			sums[key] = sum
 		}
 	}
@@ -89,12 +91,12 @@ func TestTopCountsExactly(t *testing.T) {
 		t.Errorf("no kprobes, and not every read and write tracepoint attached:\n%s", tr.stderr.String())
 	}
 	got := sums[fmt.Sprintf("%s/%d", filepath.Base(marker), reader.Process.Pid)]
-	if got.Reads != reads || got.RBytes != reads || got.Writes != 0 || got.Type != "R" || got.Comm != "dd" {
-		t.Errorf("the reader's marker: %+v, want %d reads of 1 byte by dd, type R", got, reads)
+	if got.Reads != reads || got.RBytes != reads || got.Writes != 0 || got.Type != "R" || got.Comm != "dd" || got.Path != marker {
+		t.Errorf("the reader's marker: %+v, want %d reads of 1 byte by dd, type R, path %s", got, reads, marker)
 	}
 	got = sums[fmt.Sprintf("%s/%d", filepath.Base(written), writer.Process.Pid)]
-	if got.Writes != 1 || got.WBytes != wbytes || got.Reads != 0 || got.Type != "R" || got.Comm != "dd" {
-		t.Errorf("the writer's file: %+v, want 1 write of %d bytes by dd, type R", got, wbytes)
+	if got.Writes != 1 || got.WBytes != wbytes || got.Reads != 0 || got.Type != "R" || got.Comm != "dd" || got.Path != written {
+		t.Errorf("the writer's file: %+v, want 1 write of %d bytes by dd, type R, path %s", got, wbytes, written)
 	}
 	// /dev/null and /dev/zero are not regular files: left out without -a.
 	for key, r := range sums {

@@ -14,6 +14,7 @@
 #   GOSNOOP_GUEST_TESTS    go test -run pattern for the guest (default: every cmd test;
 #                          with kprobes there, auto mode makes each end-to-end one a kprobe test)
 #   GOSNOOP_GUEST_TIMEOUT  seconds the guest may run (default 900)
+#   GOSNOOP_GUEST_DEMO     1: first run scripts/guest/demo.sh there (the README's guest output)
 #   GOSNOOP_GUEST_ACCEL    qemu -accel value (default tcg,thread=single; kvm where
 #                          the host's KVM can run the guest)
 set -euo pipefail
@@ -34,7 +35,7 @@ say() { printf 'guest-test: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,GOSNOOP_GUEST_CACHE,GOSNOOP_GUEST_MIRROR,GOSNOOP_GUEST_TESTS,GOSNOOP_GUEST_TIMEOUT,GOSNOOP_GUEST_ACCEL "$0" "$@"
+	exec sudo --preserve-env=PATH,GOFLAGS,GOPROXY,GOSNOOP_GUEST_CACHE,GOSNOOP_GUEST_MIRROR,GOSNOOP_GUEST_TESTS,GOSNOOP_GUEST_TIMEOUT,GOSNOOP_GUEST_ACCEL,GOSNOOP_GUEST_DEMO "$0" "$@"
 fi
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -129,6 +130,7 @@ t0=$SECONDS
 timeout "$GO_BUILD_TIMEOUT" go build -o "$payload/gosnoop" .
 timeout "$GO_BUILD_TIMEOUT" go test -c -o "$payload/cmd.test" ./cmd
 install -m 0755 scripts/guest/init "$payload/init"
+[ "${GOSNOOP_GUEST_DEMO:-}" != 1 ] || install -m 0755 scripts/guest/demo.sh "$payload/demo.sh"
 printf 'TEST_RUN=%q\nTEST_TIMEOUT=%q\n' "$TESTS" "$TEST_TIMEOUT" >"$payload/test.env"
 chmod -R a+rX "$payload" # some tests run the binary as nobody
 size=$(($(du -sm "$payload" | cut -f1) + 16))

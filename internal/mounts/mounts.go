@@ -142,3 +142,14 @@ func joinPath(point, rest string) string {
 	}
 	return point + rest
 }
+
+// Locate is Path for a device in the kernel's encoding (major << 20 |
+// minor, a super_block's s_dev), or, where no mount shows fsPath,
+// "dev MAJOR:MINOR:" and fsPath: still one name per file, for matching.
+func (t *Table) Locate(dev uint32, fsPath string) string {
+	major, minor := dev>>20, dev&(1<<20-1)
+	if p, ok := t.Path(major, minor, fsPath); ok {
+		return p
+	}
+	return "dev " + strconv.FormatUint(uint64(major), 10) + ":" + strconv.FormatUint(uint64(minor), 10) + ":" + fsPath
+}

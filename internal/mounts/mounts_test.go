@@ -60,6 +60,30 @@ func TestPath(t *testing.T) {
 	}
 }
 
+func TestLocate(t *testing.T) {
+	tab, err := Load(writeSample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tab.Locate(45, "/x"); got != "/tmp/x" {
+		t.Errorf("0:45 /x: %q", got)
+	}
+	if got := tab.Locate(254<<20, "/etc"); got != "/etc" {
+		t.Errorf("254:0 /etc: %q", got)
+	}
+	if got := tab.Locate(7<<20|3, "/x"); got != "dev 7:3:/x" {
+		t.Errorf("unmounted: %q", got)
+	}
+}
+
+func writeSample(t *testing.T) string {
+	file := filepath.Join(t.TempDir(), "mountinfo")
+	if err := os.WriteFile(file, []byte(sample), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 func TestParseRejects(t *testing.T) {
 	for _, bad := range []string{"1 2 3\n", "1 2 x:y / /\n"} {
 		if _, err := Parse(strings.NewReader(bad)); err == nil {

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -78,4 +79,20 @@ func CheckTag(tag string) error {
 		return fmt.Errorf("trace-pipe tag %q must be 1-16 lowercase hex digits", tag)
 	}
 	return nil
+}
+
+// WalkPath is what "dentry_walk" wrote: names from a file up, each ended by
+// a NUL, as a path from the root of the file's filesystem ("/a/b"); a walk
+// cut short starts "…/".
+func WalkPath(names []byte, cut bool) string {
+	parts := strings.Split(strings.TrimSuffix(string(names), "\x00"), "\x00")
+	if len(names) == 0 {
+		parts = nil
+	}
+	slices.Reverse(parts)
+	p := "/" + strings.Join(parts, "/")
+	if cut {
+		p = "…" + p
+	}
+	return p
 }

@@ -8,11 +8,11 @@
 package life
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gosnoop/gosnoop/internal/attach"
@@ -319,27 +319,15 @@ func DecodeEvent(b []byte, ev *Event) error {
 	return nil
 }
 
-// Components returns the walk's names from the filesystem's root down.
-func (ev *Event) Components() []string {
-	parts := strings.Split(strings.TrimSuffix(string(ev.walk), "\x00"), "\x00")
-	if len(ev.walk) == 0 {
-		parts = nil
-	}
-	slices.Reverse(parts)
-	return parts
-}
-
 // FSPath is the walk as a path from the root of filesystem Dev: "/a/b".
 // A cut walk starts with "…/" instead.
-func (ev *Event) FSPath() string {
-	p := "/" + strings.Join(ev.Components(), "/")
-	if ev.Cut {
-		p = "…" + p
-	}
-	return p
-}
+func (ev *Event) FSPath() string { return render.WalkPath(ev.walk, ev.Cut) }
 
-// DevString is Dev as major:minor.
-func DevString(dev uint32) string {
-	return strconv.FormatUint(uint64(dev>>20), 10) + ":" + strconv.FormatUint(uint64(dev&(1<<20-1)), 10)
+// Name is the walk's first name: the file's own, for a death.
+func (ev *Event) Name() string {
+	name, _, _ := bytes.Cut(ev.walk, []byte{0})
+	if len(name) == 0 {
+		return "/"
+	}
+	return string(name)
 }

@@ -166,9 +166,6 @@ func TestDecodeEvent(t *testing.T) {
 	if got := ev.FSPath(); got != "/a/b/c" {
 		t.Errorf("FSPath %q", got)
 	}
-	if DevString(ev.Dev) != "8:1" {
-		t.Errorf("dev %s", DevString(ev.Dev))
-	}
 	raw = sample(Birth, 1, 0, 1, 1, "x", "", nil, false)
 	if err := DecodeEvent(raw, &ev); err != nil || ev.FSPath() != "/" || len(ev.Pathname) != 0 {
 		t.Errorf("root: %q %q %v", ev.FSPath(), ev.Pathname, err)
@@ -191,15 +188,15 @@ func TestDecodeEvent(t *testing.T) {
 
 type fakeMounts map[uint32]string // dev -> mount point of its root
 
-func (m fakeMounts) Path(major, minor uint32, p string) (string, bool) {
-	point, ok := m[major<<20|minor]
-	if !ok {
-		return "", false
+func (m fakeMounts) Locate(dev uint32, p string) string {
+	point, ok := m[dev]
+	switch {
+	case !ok:
+		return fmt.Sprintf("dev %d:%d:%s", dev>>20, dev&(1<<20-1), p)
+	case p == "/":
+		return point
 	}
-	if p == "/" {
-		return point, true
-	}
-	return strings.TrimSuffix(point, "/") + p, true
+	return strings.TrimSuffix(point, "/") + p
 }
 
 const rootDev, tmpDev = 254 << 20, 45

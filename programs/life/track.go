@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Locator maps a path from a filesystem's root to the path users see
-// (mounts.Table).
+// Locator maps a path from the root of filesystem dev (the kernel's
+// encoding) to the path users see (mounts.Table).
 type Locator interface {
-	Path(major, minor uint32, fsPath string) (string, bool)
+	Locate(dev uint32, fsPath string) string
 }
 
 // Life is one file's life, ended by an unlink.
@@ -68,10 +68,10 @@ func (t *Tracker) Event(ev *Event) (Life, bool) {
 		t.Unplaced++
 		return Life{}, false
 	}
-	where := t.Place(ev.Dev, ev.FSPath())
+	where := t.where.Locate(ev.Dev, ev.FSPath())
 	switch ev.Kind {
 	case Death:
-		return Life{Ts: ev.Ts, Age: time.Duration(ev.AgeNs), PID: ev.PID, Comm: ev.Comm, Path: where, Name: last(ev)}, true
+		return Life{Ts: ev.Ts, Age: time.Duration(ev.AgeNs), PID: ev.PID, Comm: ev.Comm, Path: where, Name: ev.Name()}, true
 	case Birth:
 		t.births[where] = ev.Ts
 		t.queue = append(t.queue, queued{where, ev.Ts})
@@ -86,15 +86,6 @@ func (t *Tracker) Event(ev *Event) (Life, bool) {
 		return Life{Ts: ev.Ts, Age: time.Duration(ev.Ts - born), PID: ev.PID, Comm: ev.Comm, Path: p, Name: path.Base(p)}, true
 	}
 	return Life{}, false
-}
-
-// Place is where fsPath on filesystem dev is in this mount namespace, or,
-// where no mount shows it, "dev MAJOR:MINOR:" and fsPath.
-func (t *Tracker) Place(dev uint32, fsPath string) string {
-	if p, ok := t.where.Path(dev>>20, dev&(1<<20-1), fsPath); ok {
-		return p
-	}
-	return "dev " + DevString(dev) + ":" + fsPath
 }
 
 // forget drops the oldest births beyond Max, and the queue's entries for
@@ -117,12 +108,4 @@ func (t *Tracker) forget() {
 		}
 		t.queue = live
 	}
-}
-
-func last(ev *Event) string {
-	c := ev.Components()
-	if len(c) == 0 {
-		return "/"
-	}
-	return c[len(c)-1]
 }

@@ -17,6 +17,7 @@ type Row struct {
 	Reads, Writes, RBytes, WBytes uint64
 	Type                          byte
 	File                          []byte // the dentry's name
+	Path                          string // with -F: the file's path, where it could be had
 	Dev                           uint32
 	Ino                           uint64
 }
@@ -98,7 +99,11 @@ func AppendTable(b []byte, s Screen, clear bool) []byte {
 		b = append(output.AppendLeft(b, strconv.AppendUint(nil, r.RBytes/1024, 10), 7), ' ')
 		b = append(output.AppendLeft(b, strconv.AppendUint(nil, r.WBytes/1024, 10), 7), ' ')
 		b = append(b, typeChar(r.Type), ' ')
-		b = output.AppendEscaped(b, r.File)
+		if r.Path != "" {
+			b = output.AppendEscaped(b, []byte(r.Path))
+		} else {
+			b = output.AppendEscaped(b, r.File)
+		}
 		b = append(b, '\n')
 	}
 	return b
@@ -120,6 +125,8 @@ func AppendJSON(b []byte, s Screen) []byte {
 		b = output.AppendJSONString(b, r.Comm)
 		b = fmt.Appendf(b, `,"reads":%d,"writes":%d,"rbytes":%d,"wbytes":%d,"type":"%c","file":`, r.Reads, r.Writes, r.RBytes, r.WBytes, typeChar(r.Type))
 		b = output.AppendJSONString(b, r.File)
+		b = append(b, `,"path":`...)
+		b = output.AppendJSONString(b, []byte(r.Path))
 		b = fmt.Appendf(b, `,"dev":%d,"ino":%d}`, r.Dev, r.Ino)
 	}
 	return append(b, "]}\n"...)

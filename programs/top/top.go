@@ -27,6 +27,7 @@ var topTemplate = render.Parse("top.c.tmpl", topSource)
 // Names in the program, for attaching and reading.
 const (
 	CountsTable = "top_counts"
+	PathsTable  = "top_paths"
 	EpochTable  = "top_epoch"
 	LostTable   = "top_lost"
 	KprobeRead  = "top_vfs_read"
@@ -56,8 +57,12 @@ var KernelTypes = []btfheader.Root{
 	"struct inode", "struct super_block", "struct dentry",
 }
 
-// DefaultMaxEntries bounds the files × threads one interval can count.
-const DefaultMaxEntries = 10240
+// DefaultMaxEntries bounds the files × threads one interval can count;
+// DefaultMaxPaths the paths -F keeps (1.3 KB each).
+const (
+	DefaultMaxEntries = 10240
+	DefaultMaxPaths   = 4096
+)
 
 // Options fills top.c.tmpl.
 type Options struct {
@@ -68,6 +73,8 @@ type Options struct {
 	Kprobe      bool   // probe vfs_read/vfs_write
 	Tracepoints []Syscall
 	MaxEntries  int
+	FullPath    bool // keep each file's path in top_paths (-F)
+	MaxPaths    int  // paths kept, least recently used dropped first
 }
 
 // Validate checks what Render pastes into C.
@@ -77,6 +84,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxEntries < 1 || o.MaxEntries > 1<<20 {
 		return fmt.Errorf("top: %d map entries out of range", o.MaxEntries)
+	}
+	if o.FullPath && (o.MaxPaths < 1 || o.MaxPaths > 1<<16) {
+		return fmt.Errorf("top: %d paths out of range", o.MaxPaths)
 	}
 	for _, sc := range o.Tracepoints {
 		if !slices.Contains(Syscalls, sc) {
@@ -201,3 +211,44 @@ func DecodeValue(b []byte, v *Value) error {
 	v.Type = b[80]
 	return nil
 }
+
+// PathKey is the key of top_paths for a file; PathSize the size of its
+// value, which DecodePath reads.
+const (
+	PathLen  = 1024
+	PathSize = 8 + PathLen + 256
+)
+
+func PathKey(dev uint32, ino uint64) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint64(b, ino)
+	binary.LittleEndian.PutUint32(b[8:], dev)
+	return b
+}
+
+// Path is a file's dentry walk: its names from the file up, each ended by
+// a NUL, to the root of filesystem Dev, or cut short.
+type Path struct {
+	Dev   uint32
+	Depth uint8
+	Cut   bool
+	Names []byte
+}
+
+// DecodePath reads a top_paths value.
+func DecodePath(b []byte, p *Path) error {
+	if len(b) < PathSize {
+		return fmt.Errorf("top path: %d bytes, want %d", len(b), PathSize)
+	}
+	le := binary.LittleEndian
+	n := int(le.Uint16(b[4:]))
+	if n > PathLen {
+		return fmt.Errorf("top path: %d bytes of names in %d", n, PathLen)
+	}
+	p.Dev, p.Depth, p.Cut = le.Uint32(b), b[6], b[7] != 0
+	p.Names = b[8 : 8+n]
+	return nil
+}
+
+// String is the path from the root of the filesystem, "…/" first when cut.
+func (p *Path) String() string { return render.WalkPath(p.Names, p.Cut) }

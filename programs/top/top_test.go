@@ -27,6 +27,7 @@ func TestRenderTop(t *testing.T) {
 		"tracepoints": {Reads: true, Writes: true, Tracepoints: Syscalls, MaxEntries: DefaultMaxEntries},
 		"both":        all(),
 		"filters":     {PID: 42, AllFiles: true, Reads: true, Tracepoints: Syscalls[:1], MaxEntries: 512},
+		"full-path":   {Reads: true, Writes: true, Tracepoints: Syscalls, MaxEntries: DefaultMaxEntries, FullPath: true, MaxPaths: DefaultMaxPaths},
 		"write-only":  {Writes: true, Kprobe: true, Tracepoints: Syscalls[5:6], MaxEntries: DefaultMaxEntries},
 	}
 	for name, o := range cases {
@@ -69,6 +70,24 @@ func TestContract(t *testing.T) {
 		if !strings.Contains(src, "int "+fn+"(struct pt_regs *ctx") {
 			t.Errorf("no function %s", fn)
 		}
+	}
+	full := all()
+	full.FullPath, full.MaxPaths = true, 64
+	fullSrc, err := Render(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fullSrc, `BPF_TABLE("lru_hash", struct top_file_id, struct top_path, `+PathsTable+", 64);") {
+		t.Errorf("no table %s", PathsTable)
+	}
+	if m := regexp.MustCompile(`#define TOP_PATH_LEN (\d+)`).FindStringSubmatch(fullSrc); m == nil || m[1] != strconv.Itoa(PathLen) {
+		t.Errorf("TOP_PATH_LEN: C says %v, Go %d", m, PathLen)
+	}
+	if !strings.Contains(fullSrc, "#define TOP_PATH_SIZE (8 + TOP_PATH_LEN + 256)") || PathSize != 8+PathLen+256 {
+		t.Errorf("top_path's size: C and Go disagree")
+	}
+	if !strings.Contains(fullSrc, "struct top_path {\n\tstruct gosnoop_walk walk;\n\tchar data[TOP_PATH_LEN + 256];") {
+		t.Errorf("struct top_path is not a walk header and its names, which DecodePath reads")
 	}
 	for name, want := range map[string]int{"TOP_KEY_SIZE": KeySize, "TOP_VALUE_SIZE": ValueSize} {
 		m := regexp.MustCompile(`#define ` + name + ` (\d+)`).FindStringSubmatch(src)
@@ -158,7 +177,7 @@ func TestSortAndLimit(t *testing.T) {
 // Every row field, always, with names and comms escaped as JSON strings.
 func TestJSONSchema(t *testing.T) {
 	s := Screen{Time: "12:00:00", Loadavg: "0.00 0.01 0.05 1/99 42", Rows: []Row{
-		{TID: 7, Comm: []byte("evil\x1b[2J"), File: []byte("a\nb\"c"), Reads: 1, Writes: 2, RBytes: 3, WBytes: 4, Type: 'S', Dev: 0xfe00001, Ino: 99},
+		{TID: 7, Comm: []byte("evil\x1b[2J"), File: []byte("a\nb\"c"), Path: "/tmp/a\nb\"c", Reads: 1, Writes: 2, RBytes: 3, WBytes: 4, Type: 'S', Dev: 0xfe00001, Ino: 99},
 		{TID: 8, Comm: []byte{}, File: []byte{}, Type: 0},
 	}}
 	line := AppendJSON(nil, s)
@@ -176,7 +195,7 @@ func TestJSONSchema(t *testing.T) {
 	if got.Time != s.Time || got.Loadavg != s.Loadavg || len(got.Rows) != 2 {
 		t.Fatalf("%+v", got)
 	}
-	want := []string{"comm", "dev", "file", "ino", "rbytes", "reads", "tid", "type", "wbytes", "writes"}
+	want := []string{"comm", "dev", "file", "ino", "path", "rbytes", "reads", "tid", "type", "wbytes", "writes"}
 	for _, r := range got.Rows {
 		var keys []string
 		for k := range r {
@@ -187,7 +206,7 @@ func TestJSONSchema(t *testing.T) {
 		}
 	}
 	r := got.Rows[0]
-	if r["comm"] != "evil\x1b[2J" || r["file"] != "a\nb\"c" || r["type"] != "S" || r["dev"] != float64(0xfe00001) || r["wbytes"] != float64(4) {
+	if r["comm"] != "evil\x1b[2J" || r["file"] != "a\nb\"c" || r["path"] != "/tmp/a\nb\"c" || r["type"] != "S" || r["dev"] != float64(0xfe00001) || r["wbytes"] != float64(4) {
 		t.Errorf("row 0: %v", r)
 	}
 	if got.Rows[1]["type"] != "?" {
@@ -262,5 +281,43 @@ func TestPlanTop(t *testing.T) {
 				t.Errorf("the plan does not render: %v", err)
 			}
 		})
+	}
+}
+
+func TestDecodePath(t *testing.T) {
+	b := make([]byte, PathSize)
+	binary.LittleEndian.PutUint32(b, 8<<20|1)
+	names := "f\x00dir\x00home\x00"
+	binary.LittleEndian.PutUint16(b[4:], uint16(len(names)))
+	b[6] = 3
+	copy(b[8:], names)
+	var p Path
+	if err := DecodePath(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Dev != 8<<20|1 || p.Depth != 3 || p.Cut || p.String() != "/home/dir/f" {
+		t.Errorf("%+v %q", p, p.String())
+	}
+	b[7] = 1
+	if DecodePath(b, &p); p.String() != "…/home/dir/f" {
+		t.Errorf("cut: %q", p.String())
+	}
+	binary.LittleEndian.PutUint16(b[4:], PathLen+1)
+	if DecodePath(b, &p) == nil || DecodePath(b[:PathSize-1], &p) == nil {
+		t.Error("bad values decoded")
+	}
+	if k := PathKey(8<<20|1, 99); len(k) != 16 || binary.LittleEndian.Uint64(k) != 99 || binary.LittleEndian.Uint32(k[8:]) != 8<<20|1 {
+		t.Errorf("key %x", k)
+	}
+}
+
+func TestTableShowsEscapedPaths(t *testing.T) {
+	s := Screen{Time: "12:00:00", Loadavg: "0", Rows: []Row{
+		{TID: 7, Comm: []byte("c"), File: []byte("name"), Path: "/tmp/x\x1b[2Jy", Type: 'R'},
+		{TID: 8, Comm: []byte("c"), File: []byte("pipe\n"), Type: 'O'},
+	}}
+	out := string(AppendTable(nil, s, false))
+	if !strings.Contains(out, " R /tmp/x\\x1b[2Jy\n") || !strings.Contains(out, " O pipe\\n\n") {
+		t.Errorf("table:\n%s", out)
 	}
 }
