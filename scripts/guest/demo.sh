@@ -19,9 +19,9 @@ sleep 1
 kill -INT $pid; wait $pid
 cat life.err life.out
 
-echo "# ./gosnoop top -C -r 6 2 1"
+echo "# ./gosnoop top -C -F -r 6 2 1"
 dd if=/dev/zero of=top-demo bs=4k count=256 status=none
-$G top -C -r 6 2 1 >top.out 2>top.err &
+$G top -C -F -r 6 2 1 >top.out 2>top.err &
 pid=$!
 wait_started top.err
 for i in 1 2 3 4; do dd if=top-demo of=/dev/null bs=4k status=none; done
