@@ -14,16 +14,17 @@ var lifeCommand = &cli.Command{
 	Name:      "life",
 	Usage:     "how long files created while tracing live before they are unlinked (filelife)",
 	UsageText: "gosnoop life [options]",
-	Description: "Prints one line per file that was created and then unlinked while tracing,\n" +
-		"with its age; PID and COMM are the process that unlinked it. With kprobes\n" +
-		"(vfs_open of a file an open created, vfs_create, security_inode_create;\n" +
-		"vfs_unlink) the kernel follows each file by its dentry, through renames.\n" +
-		"On the syscall tracepoints (no kprobes) a file is born when an open, openat,\n" +
-		"openat2 or creat created it, and dies when an unlink or unlinkat of the same\n" +
-		"path succeeds; gosnoop matches the two by path, so there it misses a file\n" +
-		"renamed after its birth, unlinked through a symbolic link or \"..\" in the\n" +
-		"pathname, or created and unlinked under two names of a hard link.\n" +
-		"Files made by mknod count only with kprobes.",
+	Description: "Prints one line per file that was created and then unlinked (or replaced\n" +
+		"by a rename over it) while tracing, with its age; PID and COMM are the\n" +
+		"process that ended it. With kprobes (vfs_open of a file an open created,\n" +
+		"vfs_create, security_inode_create; vfs_unlink, vfs_rename) the kernel follows\n" +
+		"each file by its dentry, through renames. On the syscall tracepoints (no\n" +
+		"kprobes) a file is born when an open, openat, openat2 or creat created it,\n" +
+		"moves with a rename and dies at an unlink of its path or a rename over it;\n" +
+		"gosnoop matches these by path, so there it misses a file unlinked or renamed\n" +
+		"through a symbolic link or \"..\" in the pathname, one whose directory was\n" +
+		"renamed, and a hard link's other name. Files made by mknod count only with\n" +
+		"kprobes.",
 	CustomHelpTemplate: helpWithExamples(`gosnoop life                      # trace the lives of short-lived files
    gosnoop life -p 181               # only files created and unlinked by PID 181
    gosnoop life -F                   # full paths instead of names
@@ -68,7 +69,7 @@ func runLife(c *cli.Context) error {
 
 	s, err := session.Start(c.Context, session.Config{
 		Command: "gosnoop life", Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
-		Verbose: c.Bool("verbose"), Duration: duration, KernelTypes: life.KernelTypes,
+		Verbose: c.Bool("verbose"), Duration: duration,
 	})
 	if err != nil {
 		return err
@@ -78,6 +79,7 @@ func runLife(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	s.NeedKernelTypes(o.KernelTypes()...)
 	table, err := mounts.Load("/proc/self/mountinfo")
 	if err != nil {
 		return err
@@ -109,7 +111,7 @@ func runLife(c *cli.Context) error {
 		return err
 	}
 	if !o.Kprobe {
-		s.Logf("on the tracepoints, births and unlinks are matched by path: a file renamed after its birth, unlinked through a symbolic link or \"..\" in the pathname, or under another name of a hard link is missed; files made by mknod are not seen")
+		s.Logf("on the tracepoints, births, renames and unlinks are matched by path: a file unlinked or renamed through a symbolic link or \"..\" in the pathname, one whose directory was renamed, or a hard link's other name is missed; files made by mknod are not seen")
 	}
 
 	s.Begin("file lives", p.Header)

@@ -27,8 +27,8 @@ type lifeRow struct {
 // A file created while tracing and unlinked half a second later shows with
 // its age, pid and comm; a file that existed before shows nothing; an
 // unlink that fails shows nothing and the file's later unlink still finds
-// its birth; an unlink relative to a directory fd counts. A renamed file
-// is followed by the kprobes and, as the help says, not on the tracepoints.
+// its birth; an unlink relative to a directory fd counts; a renamed file is
+// followed to its unlink; a rename over a file ends that file's life.
 func TestLifeSeesShortLivedFiles(t *testing.T) {
 	needRootAndTracefs(t)
 	dir := t.TempDir()
@@ -87,14 +87,21 @@ func TestLifeSeesShortLivedFiles(t *testing.T) {
 	}
 	remove("renamed-too")
 
-	want := map[string]float64{"born": bornAge, "kept": keptAge, "relative": 0}
-	if kprobes {
-		want["renamed-too"] = 0
+	victimBorn := create("victim")
+	create("replacement")
+	time.Sleep(100 * time.Millisecond)
+	if err := os.Rename(path("replacement"), path("victim")); err != nil {
+		t.Fatal(err)
 	}
+	victimAge := time.Since(victimBorn).Seconds()
+	remove("victim") // the replacement, now under the victim's name
+
+	want := map[string]float64{"born": bornAge, "kept": keptAge, "relative": 0, "renamed-too": 0, "victim": victimAge}
 	deadline := time.Now().Add(10 * time.Second)
 	var rows map[string]lifeRow
 	for {
 		rows = map[string]lifeRow{}
+		victims := 0
 		for _, line := range tr.lines() {
 			var r lifeRow
 			if err := json.Unmarshal([]byte(line), &r); err != nil {
@@ -103,12 +110,20 @@ func TestLifeSeesShortLivedFiles(t *testing.T) {
 			if filepath.Dir(r.Path) != dir {
 				continue // another process's file
 			}
+			if r.File == "victim" {
+				if victims++; victims == 2 {
+					continue // the replacement's own end, checked below
+				}
+			}
 			if _, dup := rows[r.File]; dup {
 				t.Errorf("%s printed twice", r.File)
 			}
 			rows[r.File] = r
 		}
-		if len(rows) >= len(want) || time.Now().After(deadline) {
+		if (len(rows) >= len(want) && victims == 2) || time.Now().After(deadline) {
+			if victims != 2 {
+				t.Errorf("victim printed %d times, want twice: once replaced by a rename, once unlinked", victims)
+			}
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -135,15 +150,15 @@ func TestLifeSeesShortLivedFiles(t *testing.T) {
 	}
 	for name := range rows {
 		if _, ok := want[name]; !ok {
-			t.Errorf("%s: printed, but it was not born and unlinked while tracing (or was renamed on the tracepoints): %+v", name, rows[name])
+			t.Errorf("%s: printed, but it was not born and unlinked while tracing: %+v", name, rows[name])
 		}
 	}
 	// The path this run took: kprobes where the kernel has them.
 	traceDir, _ := tracefs.Dir()
 	if ok, reason := kernel.Kprobes(traceDir); ok && !kprobes {
 		t.Errorf("kprobes available (%s) but life did not use them:\n%s", reason, tr.stderr.String())
-	} else if !ok && !strings.Contains(tr.stderr.String(), "tracepoint:syscalls:sys_exit_unlinkat]") {
-		t.Errorf("no kprobes, and not every open and unlink tracepoint attached:\n%s", tr.stderr.String())
+	} else if !ok && !strings.Contains(tr.stderr.String(), "tracepoint:syscalls:sys_exit_renameat2]") {
+		t.Errorf("no kprobes, and not every open, unlink and rename tracepoint attached:\n%s", tr.stderr.String())
 	}
 	if requireKprobes && !kprobes {
 		t.Errorf("GOSNOOP_REQUIRE_KPROBES=1 but life used the tracepoints:\n%s", tr.stderr.String())

@@ -21,22 +21,28 @@ func TestLifeProgramsLoad(t *testing.T) {
 	if _, err := os.Stat(btfheader.VmlinuxPath); err != nil {
 		t.Skipf("no kernel BTF for the prototypes: %v", err)
 	}
-	o := life.Options{Opens: life.OpenSyscalls, Unlinks: life.UnlinkSyscalls}
+	o := life.Options{Opens: life.OpenSyscalls, Removals: life.RemovalSyscalls}
 	view := kernel.Assumed{} // kprobes assumed, prototypes from the real BTF
 	if _, err := life.Plan(&o, "kprobe", view, t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	o.Opens, o.Unlinks = life.OpenSyscalls, life.UnlinkSyscalls
+	if params, err := btfheader.Params(btfheader.VmlinuxPath, "vfs_rename"); err == nil && len(params) > 0 && params[0].Type == "struct renamedata *" && !o.RenameData {
+		t.Error("vfs_rename takes a struct renamedata here, but the plan does not probe it")
+	}
+	o.Opens, o.Removals = life.OpenSyscalls, life.RemovalSyscalls
 	src, err := life.Render(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := bcc.Compile(src, life.KernelTypes...)
+	m, err := bcc.Compile(src, o.KernelTypes()...)
 	if err != nil {
 		t.Skipf("no headers with kernel structs: %v", err)
 	}
 	defer m.Close()
 	progs := []string{life.OpenProgram, life.UnlinkEntry, life.UnlinkReturn}
+	if o.RenameData {
+		progs = append(progs, life.RenameEntry)
+	}
 	for _, p := range o.Creates {
 		progs = append(progs, "life_"+p.Function)
 	}
@@ -45,7 +51,7 @@ func TestLifeProgramsLoad(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	for _, sc := range append(append([]string{}, life.OpenSyscalls...), life.UnlinkSyscalls...) {
+	for _, sc := range append(append([]string{}, life.OpenSyscalls...), life.RemovalSyscalls...) {
 		for _, ev := range []string{"sys_enter_" + sc, "sys_exit_" + sc} {
 			if err := m.AttachTracepoint("syscalls", ev); err != nil {
 				t.Errorf("%s: %v", ev, err)

@@ -132,6 +132,12 @@ type reader struct {
 	lost  func() uint64 // what the kernel told a perf reader
 }
 
+// NeedKernelTypes adds to the kernel types the next Load declares, for a
+// program whose types depend on its plan.
+func (s *Session) NeedKernelTypes(roots ...btfheader.Root) {
+	s.cfg.KernelTypes = append(s.cfg.KernelTypes, roots...)
+}
+
 // Module is the loaded program, for programs that keep their counts in
 // tables read from Go (nil before Load, or after a signal stopped it).
 func (s *Session) Module() *bcc.Module { return s.m }

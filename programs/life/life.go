@@ -33,23 +33,31 @@ const (
 	OpenProgram  = "life_vfs_open"
 	UnlinkEntry  = "life_vfs_unlink"
 	UnlinkReturn = "life_vfs_unlink_return"
+	RenameEntry  = "life_vfs_rename"
 )
 
 // CreateFunctions are the kernel functions, besides vfs_open, where a file
 // is created with its dentry as an argument; each is probed where present.
 var CreateFunctions = []string{"vfs_create", "security_inode_create"}
 
-// OpenSyscalls and UnlinkSyscalls are what the tracepoint variant probes,
-// each where the kernel has its tracepoints.
+// OpenSyscalls and RemovalSyscalls (unlinks, and renames, which move a
+// file or replace one) are what the tracepoint variant probes, each where
+// the kernel has its tracepoints.
 var (
-	OpenSyscalls   = []string{"open", "openat", "openat2", "creat"}
-	UnlinkSyscalls = []string{"unlink", "unlinkat"}
+	OpenSyscalls    = []string{"open", "openat", "openat2", "creat"}
+	RemovalSyscalls = []string{"unlink", "unlinkat", "rename", "renameat", "renameat2"}
 )
 
-// KernelTypes are the kernel structs the program reads.
-var KernelTypes = []btfheader.Root{
-	"struct task_struct", "struct files_struct", "struct fdtable", "struct file",
-	"struct path", "struct fs_struct", "struct dentry", "struct super_block",
+// KernelTypes are the kernel structs the program for o reads.
+func (o Options) KernelTypes() []btfheader.Root {
+	roots := []btfheader.Root{
+		"struct task_struct", "struct files_struct", "struct fdtable", "struct file",
+		"struct path", "struct fs_struct", "struct dentry", "struct super_block",
+	}
+	if o.Kprobe && o.RenameData {
+		roots = append(roots, "struct renamedata")
+	}
+	return roots
 }
 
 // DefaultMaxBirths bounds the files the kprobe variant remembers; the least
@@ -73,9 +81,10 @@ type Options struct {
 	OpenPathArg, OpenFileArg int
 	Creates                  []Probe
 	UnlinkArg                int
+	RenameData               bool // vfs_rename(struct renamedata *), 5.12 on
 	MaxBirths                int
 	// The tracepoint variant.
-	Opens, Unlinks []string
+	Opens, Removals []string
 }
 
 // Validate checks what Render pastes into C.
@@ -103,12 +112,12 @@ func (o Options) Validate() error {
 			return fmt.Errorf("life: %q is not an open syscall", sc)
 		}
 	}
-	for _, sc := range o.Unlinks {
-		if !slices.Contains(UnlinkSyscalls, sc) {
-			return fmt.Errorf("life: %q is not an unlink syscall", sc)
+	for _, sc := range o.Removals {
+		if !slices.Contains(RemovalSyscalls, sc) {
+			return fmt.Errorf("life: %q is not an unlink or rename syscall", sc)
 		}
 	}
-	if !o.Kprobe && (len(o.Opens) == 0 || len(o.Unlinks) == 0) {
+	if !o.Kprobe && (len(o.Opens) == 0 || len(o.Removals) == 0) {
 		return fmt.Errorf("life: nothing to attach")
 	}
 	return nil
@@ -154,7 +163,7 @@ func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)
 		for _, set := range []struct {
 			all  []string
 			into *[]string
-		}{{OpenSyscalls, &o.Opens}, {UnlinkSyscalls, &o.Unlinks}} {
+		}{{OpenSyscalls, &o.Opens}, {RemovalSyscalls, &o.Removals}} {
 			for _, sc := range set.all {
 				if has(sc) {
 					*set.into = append(*set.into, sc)
@@ -164,8 +173,8 @@ func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)
 				}
 			}
 		}
-		if len(o.Opens) == 0 || len(o.Unlinks) == 0 {
-			o.Opens, o.Unlinks, plan.Tracepoints = nil, nil, nil
+		if len(o.Opens) == 0 || len(o.Removals) == 0 {
+			o.Opens, o.Removals, plan.Tracepoints = nil, nil, nil
 			if !o.Kprobe {
 				return plan, fmt.Errorf("no way to trace file creation and deletion: kprobes unavailable and no open and unlink tracepoints in %s/events/syscalls", k.TraceDir())
 			}
@@ -200,6 +209,18 @@ func planKprobes(o *Options, k kernel.View, logf func(string, ...any)) ([]attach
 		{Function: "vfs_unlink", Program: UnlinkReturn, Return: true},
 		{Function: "vfs_unlink", Program: UnlinkEntry},
 		{Function: "vfs_open", Program: OpenProgram},
+	}
+	// A rename over a file ends it too; the return is vfs_unlink's.
+	o.RenameData = false
+	if _, err := k.FirstFunction([]string{"vfs_rename"}); err != nil {
+		logf("not probing vfs_rename (a rename over a file will not end its life): %v", err)
+	} else if params, err := k.Params("vfs_rename"); err != nil || len(params) == 0 || params[0].Type != "struct renamedata *" {
+		logf("not probing vfs_rename (a rename over a file will not end its life): no vfs_rename(struct renamedata *) in the kernel's BTF (%v)", err)
+	} else {
+		o.RenameData = true
+		kprobes = append(kprobes,
+			attach.Kprobe{Function: "vfs_rename", Program: UnlinkReturn, Return: true},
+			attach.Kprobe{Function: "vfs_rename", Program: RenameEntry})
 	}
 	o.Creates = nil
 	for _, fn := range CreateFunctions {
@@ -266,7 +287,14 @@ const (
 	Death  Kind = 1 // kprobes: a file born while tracing was unlinked; Age set
 	Birth  Kind = 2 // tracepoints: an open created the file Path names
 	Unlink Kind = 3 // tracepoints: unlink of Pathname, from directory Path, succeeded
+	// RenameFrom and RenameTo: a rename of Pathname succeeded; the second
+	// event follows the first and names the new path.
+	RenameFrom Kind = 4
+	RenameTo   Kind = 5
 )
+
+// RenameExchange is renameat2's flag for swapping two files.
+const RenameExchange = 2
 
 // HeaderSize and EventSize are the sizes life.c.tmpl states and asserts:
 // a header, then at most a pathname and a dentry walk.
@@ -288,6 +316,7 @@ type Event struct {
 	Kind      Kind
 	Depth     uint8
 	Cut       bool // the walk stopped before the filesystem's root
+	Flags     uint8
 	Comm      [16]byte
 	Pathname  []byte // Unlink: the pathname the process gave, without its NUL
 	walk      []byte
@@ -302,13 +331,13 @@ func DecodeEvent(b []byte, ev *Event) error {
 	ev.Ts, ev.AgeNs = le.Uint64(b), le.Uint64(b[8:])
 	ev.PID, ev.Dev = le.Uint32(b[16:]), le.Uint32(b[20:])
 	nameLen, pathLen := int(le.Uint16(b[24:])), int(le.Uint16(b[26:]))
-	ev.Kind, ev.Depth, ev.Cut = Kind(b[28]), b[29], b[30] != 0
+	ev.Kind, ev.Depth, ev.Cut, ev.Flags = Kind(b[28]), b[29], b[30] != 0, b[31]
 	copy(ev.Comm[:], b[32:48])
 	data := b[HeaderSize:]
 	if nameLen > len(data) || pathLen > len(data)-nameLen {
 		return fmt.Errorf("life event: %d + %d bytes of strings in %d", nameLen, pathLen, len(data))
 	}
-	if ev.Kind < Death || ev.Kind > Unlink {
+	if ev.Kind < Death || ev.Kind > RenameTo {
 		return fmt.Errorf("life event: unknown kind %d", ev.Kind)
 	}
 	ev.Pathname = data[:nameLen]

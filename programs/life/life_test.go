@@ -18,18 +18,18 @@ import (
 )
 
 func kprobeOptions() Options {
-	return Options{Ring: true, RingPages: 64, Kprobe: true, OpenPathArg: 1, OpenFileArg: 2, UnlinkArg: 3,
+	return Options{Ring: true, RingPages: 64, Kprobe: true, OpenPathArg: 1, OpenFileArg: 2, UnlinkArg: 3, RenameData: true,
 		Creates: []Probe{{"vfs_create", 3}, {"security_inode_create", 2}}, MaxBirths: DefaultMaxBirths}
 }
 
 func TestRenderLife(t *testing.T) {
 	both := kprobeOptions()
-	both.Opens, both.Unlinks = OpenSyscalls, UnlinkSyscalls
+	both.Opens, both.Removals = OpenSyscalls, RemovalSyscalls
 	cases := map[string]Options{
 		"kprobes":     kprobeOptions(),
-		"tracepoints": {Ring: true, RingPages: 64, Opens: OpenSyscalls, Unlinks: UnlinkSyscalls},
+		"tracepoints": {Ring: true, RingPages: 64, Opens: OpenSyscalls, Removals: RemovalSyscalls},
 		"both":        both,
-		"perf-pid":    {PID: 42, Opens: OpenSyscalls[1:2], Unlinks: UnlinkSyscalls[1:]},
+		"perf-pid":    {PID: 42, Opens: OpenSyscalls[1:2], Removals: RemovalSyscalls[1:]},
 		"old-kernel":  {Kprobe: true, OpenPathArg: 1, OpenFileArg: 2, UnlinkArg: 2, Creates: []Probe{{"vfs_create", 2}}, MaxBirths: 100},
 	}
 	for name, o := range cases {
@@ -57,9 +57,9 @@ func TestRenderLifeRejects(t *testing.T) {
 		"create function":  bad(func(o *Options) { o.Creates = []Probe{{"vfs_mkdir", 3}} }),
 		"births":           bad(func(o *Options) { o.MaxBirths = 0 }),
 		"ring pages":       bad(func(o *Options) { o.RingPages = 3 }),
-		"open syscall":     {Opens: []string{"execve"}, Unlinks: UnlinkSyscalls},
-		"unlink syscall":   {Opens: OpenSyscalls, Unlinks: []string{"rmdir"}},
-		"injected syscall": {Opens: []string{"openat) { } int x("}, Unlinks: UnlinkSyscalls},
+		"open syscall":     {Opens: []string{"execve"}, Removals: RemovalSyscalls},
+		"unlink syscall":   {Opens: OpenSyscalls, Removals: []string{"rmdir"}},
+		"injected syscall": {Opens: []string{"openat) { } int x("}, Removals: RemovalSyscalls},
 	} {
 		if _, err := Render(o); err == nil {
 			t.Errorf("%s: rendered", name)
@@ -71,7 +71,7 @@ func TestRenderLifeRejects(t *testing.T) {
 // sizes and constants Go uses are the ones the C states and asserts.
 func TestContract(t *testing.T) {
 	o := kprobeOptions()
-	o.Opens, o.Unlinks = OpenSyscalls, UnlinkSyscalls
+	o.Opens, o.Removals = OpenSyscalls, RemovalSyscalls
 	src, err := Render(o)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +82,7 @@ func TestContract(t *testing.T) {
 		"int " + OpenProgram + "(struct pt_regs *ctx)",
 		"int " + UnlinkEntry + "(struct pt_regs *ctx)",
 		"int " + UnlinkReturn + "(struct pt_regs *ctx)",
+		"int " + RenameEntry + "(struct pt_regs *ctx)",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("the program does not define %q", want)
@@ -92,7 +93,7 @@ func TestContract(t *testing.T) {
 			t.Errorf("no program for %s", fn)
 		}
 	}
-	for _, sc := range append(append([]string{}, OpenSyscalls...), UnlinkSyscalls...) {
+	for _, sc := range append(append([]string{}, OpenSyscalls...), RemovalSyscalls...) {
 		if !strings.Contains(src, "TRACEPOINT_PROBE(syscalls, sys_enter_"+sc+")") || !strings.Contains(src, "TRACEPOINT_PROBE(syscalls, sys_exit_"+sc+")") {
 			t.Errorf("no tracepoints for %s", sc)
 		}
@@ -101,6 +102,7 @@ func TestContract(t *testing.T) {
 		"LIFE_HEADER_SIZE": HeaderSize, "LIFE_PATHNAME_LEN": PathnameLen, "LIFE_PATH_LEN": PathLen,
 		"GOSNOOP_WALK_NAME": NameMax, "GOSNOOP_WALK_DEPTH": MaxDepth, "LIFE_FMODE_CREATED": FmodeCreated,
 		"LIFE_DEATH": int(Death), "LIFE_BIRTH": int(Birth), "LIFE_UNLINK": int(Unlink),
+		"LIFE_RENAME_FROM": int(RenameFrom), "LIFE_RENAME_TO": int(RenameTo),
 	} {
 		m := regexp.MustCompile(`#define ` + name + ` (0x[0-9a-f]+|\d+)`).FindStringSubmatch(src)
 		if m == nil {
@@ -122,7 +124,7 @@ func TestContract(t *testing.T) {
 			fields = append(fields, f[0]+" "+f[1])
 		}
 	}
-	want := "u64 ts|u64 age_ns|u32 pid|u32 dev|u16 name_len|u16 path_len|u8 kind|u8 depth|u8 cut|u8 _pad|char comm[LIFE_COMM_LEN]|char data[LIFE_DATA_LEN]"
+	want := "u64 ts|u64 age_ns|u32 pid|u32 dev|u16 name_len|u16 path_len|u8 kind|u8 depth|u8 cut|u8 flags|char comm[LIFE_COMM_LEN]|char data[LIFE_DATA_LEN]"
 	if got := strings.Join(fields, "|"); got != want {
 		t.Errorf("struct life_event is\n%s\nDecodeEvent reads\n%s", got, want)
 	}
@@ -253,6 +255,73 @@ func TestTrackerMatchesUnlinksToBirths(t *testing.T) {
 	}
 }
 
+func TestTrackerFollowsRenames(t *testing.T) {
+	tr := NewTracker(fakeMounts{tmpDev: "/tmp"})
+	event := func(raw []byte) (Life, bool) {
+		t.Helper()
+		var ev Event
+		if err := DecodeEvent(raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Event(&ev)
+	}
+	rename := func(ts uint64, pid uint32, from, to string, flags byte) (Life, bool) {
+		t.Helper()
+		if l, ok := event(sample(RenameFrom, ts, 0, pid, tmpDev, "mv", from, nil, false)); ok {
+			t.Fatalf("the first half of a rename ended %+v", l)
+		}
+		raw := sample(RenameTo, ts, 0, pid, tmpDev, "mv", to, nil, false)
+		raw[31] = flags
+		return event(raw)
+	}
+	born := func(ts uint64, name string) {
+		event(sample(Birth, ts, 0, 1, tmpDev, "cc", "", []string{name}, false))
+	}
+	born(10, "a")
+	if l, ok := rename(20, 5, "/a", "/b", 0); ok {
+		t.Errorf("a rename to a free name ended %+v", l)
+	}
+	if l, ok := event(sample(Unlink, 30, 0, 6, tmpDev, "rm", "/b", nil, false)); !ok || l.Path != "/tmp/b" || l.Age != 20 {
+		t.Errorf("the renamed file's unlink: %+v, %v", l, ok)
+	}
+	// Renamed over: the file replaced ends, the one moved lives on.
+	born(40, "victim")
+	born(50, "new")
+	if l, ok := rename(60, 7, "new", "victim", 0); !ok || l.Path != "/tmp/victim" || l.Age != 20 || l.PID != 7 {
+		t.Errorf("the replaced file: %+v, %v", l, ok)
+	}
+	if l, ok := event(sample(Unlink, 70, 0, 6, tmpDev, "rm", "victim", nil, false)); !ok || l.Age != 20 {
+		t.Errorf("the file that replaced it, born at 50: %+v, %v", l, ok)
+	}
+	// Exchanged: both live on under each other's names.
+	born(80, "x")
+	born(90, "y")
+	if l, ok := rename(100, 7, "x", "y", RenameExchange); ok {
+		t.Errorf("an exchange ended %+v", l)
+	}
+	if l, _ := event(sample(Unlink, 110, 0, 6, tmpDev, "rm", "x", nil, false)); l.Age != 20 {
+		t.Errorf("x after the exchange is y's file, born at 90: %+v", l)
+	}
+	if l, _ := event(sample(Unlink, 120, 0, 6, tmpDev, "rm", "y", nil, false)); l.Age != 40 {
+		t.Errorf("y after the exchange is x's file, born at 80: %+v", l)
+	}
+	// A file not born while tracing, renamed over one that was.
+	born(120, "z")
+	if l, ok := rename(130, 7, "old", "z", 0); !ok || l.Age != 10 {
+		t.Errorf("z replaced: %+v, %v", l, ok)
+	}
+	if _, ok := event(sample(Unlink, 140, 0, 6, tmpDev, "rm", "z", nil, false)); ok {
+		t.Error("the old file that replaced z was taken for one born while tracing")
+	}
+	// A second half with no first shows nothing.
+	if l, ok := event(sample(RenameTo, 150, 0, 9, tmpDev, "mv", "/q", nil, false)); ok {
+		t.Errorf("%+v", l)
+	}
+	if tr.Tracked() != 0 || len(tr.renames) != 0 {
+		t.Errorf("%d births, %d renames left", tr.Tracked(), len(tr.renames))
+	}
+}
+
 func TestTrackerForgetsTheOldest(t *testing.T) {
 	tr := NewTracker(fakeMounts{tmpDev: "/tmp"})
 	tr.Max = 3
@@ -287,10 +356,10 @@ func TestTrackerForgetsTheOldest(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	var tps []string
-	for _, sc := range append(append([]string{}, OpenSyscalls...), UnlinkSyscalls...) {
+	for _, sc := range append(append([]string{}, OpenSyscalls...), RemovalSyscalls...) {
 		tps = append(tps, "syscalls:sys_enter_"+sc, "syscalls:sys_exit_"+sc)
 	}
-	fns := []string{"vfs_open", "vfs_unlink", "vfs_create", "security_inode_create"}
+	fns := []string{"vfs_open", "vfs_unlink", "vfs_create", "security_inode_create", "vfs_rename"}
 	p := func(specs ...string) []btfheader.Param {
 		var out []btfheader.Param
 		for _, s := range specs {
@@ -303,11 +372,13 @@ func TestPlan(t *testing.T) {
 		"vfs_unlink":            p("struct mnt_idmap *", "struct inode *", "struct dentry *", "struct inode **"),
 		"vfs_create":            p("struct mnt_idmap *", "struct inode *", "struct dentry *", "umode_t", "bool"),
 		"security_inode_create": p("struct inode *", "struct dentry *", "umode_t"),
+		"vfs_rename":            p("struct renamedata *"),
 	}
 	v510 := map[string][]btfheader.Param{
 		"vfs_open":   p("struct path *", "struct file *"),
 		"vfs_unlink": p("struct inode *", "struct dentry *", "struct inode **"),
 		"vfs_create": p("struct inode *", "struct dentry *", "umode_t", "bool"),
+		"vfs_rename": p("struct inode *", "struct dentry *", "struct inode *", "struct dentry *", "struct inode **", "unsigned int"),
 	}
 	for _, c := range []struct {
 		name        string
@@ -315,16 +386,17 @@ func TestPlan(t *testing.T) {
 		k           kernel.Fake
 		unlink      int
 		creates     []Probe
+		rename      bool
 		tracepoints int
 		err, logged string
 	}{
-		{"6.18 prototypes", attach.Auto, kernel.Fake{KprobesOK: true, Functions: fns, Events: tps, Prototypes: v618}, 3, []Probe{{"vfs_create", 3}, {"security_inode_create", 2}}, 12, "", ""},
-		{"5.10 prototypes", attach.Auto, kernel.Fake{KprobesOK: true, Functions: fns[:3], Events: tps, Prototypes: v510}, 2, []Probe{{"vfs_create", 2}}, 12, "", "not probing security_inode_create"},
-		{"no BTF: the 5.12+ layout", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: fns}, 3, []Probe{{"vfs_create", 3}, {"security_inode_create", 2}}, 0, "", "assuming struct dentry * is argument 3 of vfs_unlink"},
-		{"no kprobes", attach.Auto, kernel.Fake{Functions: fns, Events: tps, Prototypes: v618}, 0, nil, 12, "", ""},
-		{"--attach kprobe without vfs_open", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: fns[1:], Events: tps}, 0, nil, 0, "--attach kprobe", ""},
-		{"a prototype without a dentry", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: fns, Prototypes: map[string][]btfheader.Param{"vfs_open": v618["vfs_open"], "vfs_unlink": p("int")}}, 0, nil, 0, "vfs_unlink(int x) has no struct dentry * argument", ""},
-		{"no unlink tracepoints", attach.Tracepoints, kernel.Fake{Events: tps[:8]}, 0, nil, 0, "no way to trace file creation and deletion", ""},
+		{"6.18 prototypes", attach.Auto, kernel.Fake{KprobesOK: true, Functions: fns, Events: tps, Prototypes: v618}, 3, []Probe{{"vfs_create", 3}, {"security_inode_create", 2}}, true, 18, "", ""},
+		{"5.10 prototypes", attach.Auto, kernel.Fake{KprobesOK: true, Functions: []string{"vfs_open", "vfs_unlink", "vfs_create", "vfs_rename"}, Events: tps, Prototypes: v510}, 2, []Probe{{"vfs_create", 2}}, false, 18, "", "not probing vfs_rename"},
+		{"no BTF: the 5.12+ layout", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: fns}, 3, []Probe{{"vfs_create", 3}, {"security_inode_create", 2}}, false, 0, "", "assuming struct dentry * is argument 3 of vfs_unlink"},
+		{"no kprobes", attach.Auto, kernel.Fake{Functions: fns, Events: tps, Prototypes: v618}, 0, nil, false, 18, "", ""},
+		{"--attach kprobe without vfs_open", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: fns[1:], Events: tps}, 0, nil, false, 0, "--attach kprobe", ""},
+		{"a prototype without a dentry", attach.Kprobes, kernel.Fake{KprobesOK: true, Functions: fns, Prototypes: map[string][]btfheader.Param{"vfs_open": v618["vfs_open"], "vfs_unlink": p("int")}}, 0, nil, false, 0, "vfs_unlink(int x) has no struct dentry * argument", ""},
+		{"no unlink tracepoints", attach.Tracepoints, kernel.Fake{Events: tps[:8]}, 0, nil, false, 0, "no way to trace file creation and deletion", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var o Options
@@ -342,8 +414,12 @@ func TestPlan(t *testing.T) {
 			if o.Kprobe != (c.unlink > 0) || o.UnlinkArg != c.unlink || !equalProbes(o.Creates, c.creates) || len(plan.Tracepoints) != c.tracepoints {
 				t.Errorf("kprobe %v, unlink arg %d, creates %v, %d tracepoints; want %d, %v, %d", o.Kprobe, o.UnlinkArg, o.Creates, len(plan.Tracepoints), c.unlink, c.creates, c.tracepoints)
 			}
-			if o.Kprobe && len(plan.Kprobes) != 3+len(c.creates) {
-				t.Errorf("%d kprobes", len(plan.Kprobes))
+			renames := 0
+			if c.rename {
+				renames = 2
+			}
+			if o.Kprobe && (len(plan.Kprobes) != 3+renames+len(c.creates) || o.RenameData != c.rename) {
+				t.Errorf("%d kprobes, renamedata %v", len(plan.Kprobes), o.RenameData)
 			}
 			if !strings.Contains(log.String(), c.logged) {
 				t.Errorf("log does not say %q:\n%s", c.logged, log.String())

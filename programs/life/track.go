@@ -22,21 +22,23 @@ type Life struct {
 }
 
 // Tracker turns events into lives. Deaths the kernel measured (kprobes)
-// pass through; on the tracepoints it keeps each birth by path and ends it
-// at an unlink of the same path. The path of a birth is exact (the created
-// file's dentries); an unlink's is its directory's dentries joined with
-// the pathname as the process gave it, cleaned lexically, so it misses a
-// file unlinked through a symbolic link in the pathname (or ".." after
-// one), or renamed after its birth, or created and unlinked under
-// different names of a hard link. Paths are mapped through gosnoop's own
+// pass through; on the tracepoints it keeps each birth by path, moves it
+// with a rename, and ends it at an unlink of the same path or a rename
+// over it. The path of a birth is exact (the created file's dentries); an
+// unlink's or a rename's is its directory's dentries joined with the
+// pathname as the process gave it, cleaned lexically, so it misses a file
+// unlinked or renamed through a symbolic link in the pathname (or ".."
+// after one), or whose directory was renamed, or created and unlinked
+// under different names of a hard link. Paths are mapped through gosnoop's own
 // mount table: a filesystem mounted more than once is seen at one of its
 // mounts; for processes whose root or mounts differ from gosnoop's the
 // birth and the unlink still meet when both name the file from the same
 // filesystem.
 type Tracker struct {
-	where  Locator
-	births map[string]uint64
-	queue  []queued // births in order, to forget the oldest
+	where   Locator
+	births  map[string]uint64
+	renames map[uint32]string // old path of a rename whose new one is next, by pid
+	queue   []queued          // births in order, to forget the oldest
 	// Max bounds the births remembered; beyond it the oldest are
 	// forgotten and counted in Forgotten.
 	Max       int
@@ -56,7 +58,7 @@ const DefaultMaxTracked = 1 << 20
 
 // NewTracker maps paths with where.
 func NewTracker(where Locator) *Tracker {
-	return &Tracker{where: where, births: map[string]uint64{}, Max: DefaultMaxTracked}
+	return &Tracker{where: where, births: map[string]uint64{}, renames: map[uint32]string{}, Max: DefaultMaxTracked}
 }
 
 // Tracked is how many births wait for their unlink.
@@ -73,19 +75,57 @@ func (t *Tracker) Event(ev *Event) (Life, bool) {
 	case Death:
 		return Life{Ts: ev.Ts, Age: time.Duration(ev.AgeNs), PID: ev.PID, Comm: ev.Comm, Path: where, Name: ev.Name()}, true
 	case Birth:
-		t.births[where] = ev.Ts
-		t.queue = append(t.queue, queued{where, ev.Ts})
-		t.forget()
+		t.born(where, ev.Ts)
 	case Unlink:
-		p := path.Join(where, string(ev.Pathname))
-		born, ok := t.births[p]
-		if !ok {
+		return t.end(path.Join(where, string(ev.Pathname)), ev)
+	case RenameFrom:
+		t.renames[ev.PID] = path.Join(where, string(ev.Pathname))
+	case RenameTo:
+		from, ok := t.renames[ev.PID]
+		delete(t.renames, ev.PID)
+		to := path.Join(where, string(ev.Pathname))
+		if !ok || from == to {
 			return Life{}, false
 		}
-		delete(t.births, p)
-		return Life{Ts: ev.Ts, Age: time.Duration(ev.Ts - born), PID: ev.PID, Comm: ev.Comm, Path: p, Name: path.Base(p)}, true
+		fromBorn, moving := t.births[from]
+		toBorn, replaced := t.births[to]
+		delete(t.births, from)
+		if ev.Flags&RenameExchange != 0 { // the two swap names; neither ends
+			if replaced {
+				t.born(from, toBorn)
+			}
+			if moving {
+				t.born(to, fromBorn)
+			}
+			return Life{}, false
+		}
+		var l Life
+		if replaced { // the file the rename replaced is gone
+			l, _ = t.end(to, ev)
+		}
+		if moving {
+			t.born(to, fromBorn)
+		}
+		return l, replaced
 	}
 	return Life{}, false
+}
+
+// born keeps a birth at p.
+func (t *Tracker) born(p string, ts uint64) {
+	t.births[p] = ts
+	t.queue = append(t.queue, queued{p, ts})
+	t.forget()
+}
+
+// end ends the life of the file born at p, if one was, as ev says.
+func (t *Tracker) end(p string, ev *Event) (Life, bool) {
+	born, ok := t.births[p]
+	if !ok {
+		return Life{}, false
+	}
+	delete(t.births, p)
+	return Life{Ts: ev.Ts, Age: time.Duration(ev.Ts - born), PID: ev.PID, Comm: ev.Comm, Path: p, Name: path.Base(p)}, true
 }
 
 // forget drops the oldest births beyond Max, and the queue's entries for
