@@ -15,6 +15,7 @@ wait_started life.err
 (echo data >report.tmp; sleep 0.3; rm report.tmp)
 (sort /etc/passwd -o sorted.txt; gzip -f sorted.txt; sleep 0.1; rm sorted.txt.gz)
 (f=$(mktemp); sleep 1.2; mv "$f" "$f.done"; rm "$f.done")
+(echo v1 >notes.txt; sleep 0.2; echo v2 >notes.txt.new; mv notes.txt.new notes.txt; sleep 0.1; rm notes.txt)
 sleep 1
 kill -INT $pid; wait $pid
 cat life.err life.out
