@@ -56,12 +56,9 @@ type Root string
 // structs it writes). The types libbcc's own bpf.h declares are left out
 // (see bccOwned). A root the BTF does not have is an error naming it.
 func Generate(path string, roots, optional []Root) ([]byte, error) {
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	var cerr C.int
-	btf := C.gs_parse(cpath, &cerr)
-	if btf == nil {
-		return nil, fmt.Errorf("reading BTF from %s: %w", path, syscall.Errno(cerr))
+	btf, err := parse(path)
+	if err != nil {
+		return nil, err
 	}
 	defer C.btf__free(btf)
 
@@ -114,6 +111,18 @@ func Generate(path string, roots, optional []Root) ([]byte, error) {
 		return nil, errors.New("btf_dump: out of memory")
 	}
 	return C.GoBytes(unsafe.Pointer(buf.p), C.int(buf.len)), nil
+}
+
+// parse reads the BTF at path; the caller frees it with btf__free.
+func parse(path string) (*C.struct_btf, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var cerr C.int
+	btf := C.gs_parse(cpath, &cerr)
+	if btf == nil {
+		return nil, fmt.Errorf("reading BTF from %s: %w", path, syscall.Errno(cerr))
+	}
+	return btf, nil
 }
 
 // rootIDs looks each root up by kind and name; with skipMissing, roots the
@@ -216,12 +225,9 @@ type Param struct {
 // declares them: the prototype the running kernel was built with, which a
 // program probing fn's arguments must follow.
 func Params(path, fn string) ([]Param, error) {
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	var cerr C.int
-	btf := C.gs_parse(cpath, &cerr)
-	if btf == nil {
-		return nil, fmt.Errorf("reading BTF from %s: %w", path, syscall.Errno(cerr))
+	btf, err := parse(path)
+	if err != nil {
+		return nil, err
 	}
 	defer C.btf__free(btf)
 	cname := C.CString(fn)

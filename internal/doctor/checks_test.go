@@ -64,7 +64,7 @@ func TestHeaders(t *testing.T) {
 		"✗", "BCC_KERNEL_SOURCE="+missing+" is not a directory", "unset it")
 }
 
-func mounts(t *testing.T, lines ...string) []Mount {
+func mountList(t *testing.T, lines ...string) []Mount {
 	t.Helper()
 	m, err := parseMounts(strings.NewReader(strings.Join(lines, "\n")))
 	if err != nil {
@@ -92,7 +92,7 @@ func TestTracefs(t *testing.T) {
 		{[]string{elsewhere}, "✗", "tracefs is at /mnt/t, where gosnoop does not look", ""},
 	}
 	for _, c := range cases {
-		check, dir := Tracefs(mounts(t, c.mounts...))
+		check, dir := Tracefs(mountList(t, c.mounts...))
 		fix := ""
 		if c.mark == "✗" {
 			fix = "mount -t tracefs tracefs /sys/kernel/tracing"
@@ -125,7 +125,7 @@ func TestKprobes(t *testing.T) {
 }
 
 func TestLockdown(t *testing.T) {
-	secfs := mounts(t, "securityfs /sys/kernel/security securityfs rw 0 0")
+	secfs := mountList(t, "securityfs /sys/kernel/security securityfs rw 0 0")
 	want(t, Lockdown(nil, "", fs.ErrNotExist), "–", "unknown (securityfs not mounted", "")
 	want(t, Lockdown(secfs, "", fmt.Errorf("open: %w", fs.ErrNotExist)), "✓", "no lockdown LSM", "")
 	want(t, Lockdown(secfs, "none", nil), "✓", "none", "")

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
+
+	"github.com/gosnoop/gosnoop/internal/mounts"
 )
 
 // Mount is one line of /proc/self/mounts.
@@ -28,7 +29,7 @@ func ReadMounts() ([]Mount, error) {
 }
 
 func parseMounts(r io.Reader) ([]Mount, error) {
-	var mounts []Mount
+	var list []Mount
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// "tracefs /sys/kernel/tracing tracefs rw,relatime 0 0"
@@ -36,40 +37,12 @@ func parseMounts(r io.Reader) ([]Mount, error) {
 		if len(f) < 3 {
 			continue
 		}
-		mounts = append(mounts, Mount{Source: unescapeMount(f[0]), Dir: unescapeMount(f[1]), Type: f[2]})
+		list = append(list, Mount{Source: mounts.Unescape(f[0]), Dir: mounts.Unescape(f[1]), Type: f[2]})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading mounts: %w", err)
 	}
-	return mounts, nil
-}
-
-// unescapeMount undoes the kernel's octal escapes of space, tab, newline and
-// backslash in mount fields ("/mnt/my\040dir").
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1:i+4]) {
-			v, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
-			b.WriteByte(byte(v))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '7' {
-			return false
-		}
-	}
-	return len(s) == 3 && s[0] <= '3'
+	return list, nil
 }
 
 // MountedAt returns the type of the file system mounted at dir, the last

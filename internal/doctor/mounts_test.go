@@ -36,22 +36,6 @@ func TestParseMounts(t *testing.T) {
 	}
 }
 
-func TestUnescapeMount(t *testing.T) {
-	cases := map[string]string{
-		`/plain`:       "/plain",
-		`/a\040b`:      "/a b",
-		`/a\012b`:      "/a\nb",
-		`/trailing\04`: `/trailing\04`, // too short to be an escape
-		`/not\999`:     `/not\999`,
-		`/end\`:        `/end\`,
-	}
-	for in, want := range cases {
-		if got := unescapeMount(in); got != want {
-			t.Errorf("%q: got %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestMountQueries(t *testing.T) {
 	mounts, _ := parseMounts(strings.NewReader(procMounts + "none /sys/kernel/tracing tmpfs rw 0 0\n"))
 	if got := MountedAt(mounts, "/sys/kernel/tracing"); got != "tmpfs" {

@@ -69,14 +69,15 @@ func Parse(r io.Reader) ([]Mount, error) {
 		if !ok || err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("bad device %q", f[2])
 		}
-		out = append(out, Mount{Major: uint32(ma), Minor: uint32(mi), Root: unescape(string(f[3])), Point: unescape(string(f[4]))})
+		out = append(out, Mount{Major: uint32(ma), Minor: uint32(mi), Root: Unescape(string(f[3])), Point: Unescape(string(f[4]))})
 	}
 	return out, sc.Err()
 }
 
-// unescape undoes the kernel's octal escapes of space, tab, newline and
-// backslash in mountinfo paths.
-func unescape(s string) string {
+// Unescape undoes the kernel's octal escapes of space, tab, newline and
+// backslash in the paths of /proc/self/mounts and mountinfo
+// ("/mnt/my\040dir").
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

@@ -84,6 +84,23 @@ func writeSample(t *testing.T) string {
 	return file
 }
 
+func TestUnescape(t *testing.T) {
+	cases := map[string]string{
+		`/plain`:       "/plain",
+		`/a\040b`:      "/a b",
+		`/a\012b`:      "/a\nb",
+		`/trailing\04`: `/trailing\04`, // too short to be an escape
+		`/not\999`:     `/not\999`,
+		`/big\777`:     `/big\777`, // over a byte
+		`/end\`:        `/end\`,
+	}
+	for in, want := range cases {
+		if got := Unescape(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	for _, bad := range []string{"1 2 3\n", "1 2 x:y / /\n"} {
 		if _, err := Parse(strings.NewReader(bad)); err == nil {
