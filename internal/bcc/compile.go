@@ -68,15 +68,6 @@ func treeHint(headers kheaders.Source, diag string) string {
 	return ""
 }
 
-// Module is a compiled BPF program with the probes attached to it.
-type Module struct {
-	m        *gobpf.Module
-	Headers  kheaders.Source
-	Warnings string // what libbcc printed while compiling successfully
-	attached []string
-	perfFDs  []int // tracepoint attachments, closed by Close
-}
-
 // pickedHeaders holds the trees picked so far, by their roots.
 var pickedHeaders struct {
 	sync.Mutex
@@ -133,8 +124,38 @@ func Compile(src string, roots ...btfheader.Root) (*Module, error) {
 	return CompileWith(src, headers)
 }
 
-// CompileWith compiles C source with libbcc against the given headers.
+// CompileWith compiles C source with libbcc against the given headers and
+// loads what it made.
 func CompileWith(src string, headers kheaders.Source) (*Module, error) {
+	img, diag, err := compileImage(src, headers)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModule(img)
+	if err != nil {
+		return nil, err
+	}
+	m.Headers, m.Warnings, m.src = headers, diag, src
+	return m, nil
+}
+
+// compileImage compiles src with libbcc and takes the image of what it
+// made, then lets libbcc's module go: the Module is loaded from the image.
+func compileImage(src string, headers kheaders.Source) (*image, string, error) {
+	m, diag, err := compileLibbcc(src, headers)
+	if err != nil {
+		return nil, "", err
+	}
+	defer m.Close()
+	img, err := extract(m)
+	if err != nil {
+		return nil, "", fmt.Errorf("taking the compiled program from libbcc: %w", err)
+	}
+	return img, diag, nil
+}
+
+// compileLibbcc compiles src through gobpf, with libbcc's output captured.
+func compileLibbcc(src string, headers kheaders.Source) (*gobpf.Module, string, error) {
 	var m *gobpf.Module
 	var envErr error
 	diag, err := captureStdio(func() {
@@ -160,12 +181,36 @@ func CompileWith(src string, headers kheaders.Source) (*Module, error) {
 		err = envErr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("capturing libbcc output: %w", err)
+		return nil, "", fmt.Errorf("capturing libbcc output: %w", err)
 	}
 	if m == nil {
-		return nil, &CompileError{Diagnostics: diag, Hint: treeHint(headers, diag)}
+		return nil, "", &CompileError{Diagnostics: diag, Hint: treeHint(headers, diag)}
 	}
-	return &Module{m: m, Headers: headers, Warnings: diag}, nil
+	return m, diag, nil
+}
+
+// explainRejection loads prog through libbcc's own module, compiled again
+// from src, for the verifier's log with the C source lines libbcc's BTF
+// adds (a load from an image has no BTF, so its log has none). It is the
+// error path only; nil when that load does not fail the same way.
+func explainRejection(src string, headers kheaders.Source, prog string, progType int) *VerifierError {
+	m, _, err := compileLibbcc(src, headers)
+	if err != nil {
+		return nil
+	}
+	defer m.Close()
+	var loadErr error
+	diag, cerr := captureStdio(func() {
+		if progType == progKprobe {
+			_, loadErr = m.LoadKprobe(prog)
+		} else {
+			_, loadErr = m.LoadTracepoint(prog)
+		}
+	})
+	if cerr != nil || loadErr == nil {
+		return nil
+	}
+	return verifierError(prog, diag, loadErr)
 }
 
 // stdioMu serialises redirections of the process's stdout and stderr.

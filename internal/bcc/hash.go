@@ -10,50 +10,60 @@ import (
 	"fmt"
 	"syscall"
 	"unsafe"
-
-	gobpf "github.com/iovisor/gobpf/bcc"
 )
 
 // Hash is a BPF_HASH table read from Go: what programs that count in the
 // kernel, rather than send events, hand over at each interval.
 type Hash struct {
-	name      string
-	t         *gobpf.Table
-	fd        int
-	valueSize int
+	name               string
+	fd                 int
+	keySize, valueSize int
 }
 
 // Hash returns the program's hash table name.
 func (m *Module) Hash(name string) (*Hash, error) {
-	if m.m == nil {
-		return nil, errClosed
+	t, err := m.table(name)
+	if err != nil {
+		return nil, err
 	}
-	t := gobpf.NewTable(m.m.TableId(name), m.m)
-	cfg := t.Config()
-	fd, ok := cfg["fd"].(int)
-	if !ok || fd < 0 {
-		return nil, fmt.Errorf("program has no table %q", name)
+	if t.spec.KeySize <= 0 || t.spec.LeafSize <= 0 {
+		return nil, fmt.Errorf("table %s has no keys and values to read", name)
 	}
-	size, _ := cfg["leaf_size"].(uint64)
-	return &Hash{name: name, t: t, fd: fd, valueSize: int(size)}, nil
+	return &Hash{name: name, fd: t.fd, keySize: t.spec.KeySize, valueSize: t.spec.LeafSize}, nil
 }
 
 // Each calls fn with every key and value, as bytes valid only during the
-// call. The kernel may add and change entries meanwhile.
+// call. The kernel may add and change entries meanwhile; an entry deleted
+// between two steps ends the walk early, as for every BPF map walk.
 func (h *Hash) Each(fn func(key, value []byte)) error {
-	it := h.t.Iter()
-	for it.Next() {
-		fn(it.Key(), it.Leaf())
+	key, next := make([]byte, h.keySize), make([]byte, h.keySize)
+	value := make([]byte, h.valueSize)
+	var prev unsafe.Pointer // nil: the first key
+	for {
+		if rc, err := C.bpf_get_next_key(C.int(h.fd), prev, unsafe.Pointer(&next[0])); rc != 0 {
+			if errors.Is(err, syscall.ENOENT) {
+				return nil
+			}
+			return fmt.Errorf("reading %s: %w", h.name, err)
+		}
+		copy(key, next)
+		prev = unsafe.Pointer(&key[0])
+		if rc, err := C.bpf_lookup_elem(C.int(h.fd), unsafe.Pointer(&key[0]), unsafe.Pointer(&value[0])); rc != 0 {
+			if errors.Is(err, syscall.ENOENT) {
+				continue // deleted since
+			}
+			return fmt.Errorf("reading %s: %w", h.name, err)
+		}
+		fn(key, value)
 	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", h.name, err)
-	}
-	return nil
 }
 
 // Delete removes key.
 func (h *Hash) Delete(key []byte) error {
-	if err := h.t.Delete(key); err != nil {
+	if len(key) != h.keySize {
+		return fmt.Errorf("deleting from %s: key of %d bytes, want %d", h.name, len(key), h.keySize)
+	}
+	if rc, err := C.bpf_delete_elem(C.int(h.fd), unsafe.Pointer(&key[0])); rc != 0 {
 		return fmt.Errorf("deleting from %s: %w", h.name, err)
 	}
 	return nil
@@ -61,8 +71,8 @@ func (h *Hash) Delete(key []byte) error {
 
 // Get returns key's value, and false where the table has no such key.
 func (h *Hash) Get(key []byte) ([]byte, bool, error) {
-	if len(key) == 0 || h.valueSize == 0 {
-		return nil, false, fmt.Errorf("reading %s: empty key or value", h.name)
+	if len(key) != h.keySize {
+		return nil, false, fmt.Errorf("reading %s: key of %d bytes, want %d", h.name, len(key), h.keySize)
 	}
 	value := make([]byte, h.valueSize)
 	r, err := C.bpf_lookup_elem(C.int(h.fd), unsafe.Pointer(&key[0]), unsafe.Pointer(&value[0]))

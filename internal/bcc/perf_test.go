@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 	"unsafe"
-
-	gobpf "github.com/iovisor/gobpf/bcc"
 )
 
 func requireRoot(t *testing.T) {
@@ -107,9 +105,7 @@ func attachMarkerProgram(t *testing.T) *Module {
 		t.Fatalf("compiling: %v", err)
 	}
 	t.Cleanup(m.Close)
-	tgid := binary.NativeEndian.AppendUint32(nil, uint32(os.Getpid()))
-	table := gobpf.NewTable(m.m.TableId("marker_tgid"), m.m)
-	if err := table.Set(make([]byte, 4), tgid); err != nil {
+	if err := m.WriteU32("marker_tgid", 0, uint32(os.Getpid())); err != nil {
 		t.Fatalf("setting marker_tgid: %v", err)
 	}
 	if err := m.AttachTracepoint("syscalls", "sys_enter_openat"); err != nil {

@@ -1,13 +1,10 @@
 package bcc
 
 import (
-	"encoding/binary"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	gobpf "github.com/iovisor/gobpf/bcc"
 )
 
 // ringMarkerProgram is markerProgram sending through a one-page ring buffer
@@ -30,8 +27,7 @@ func attachRingMarkerProgram(t *testing.T) *Module {
 		t.Fatalf("compiling: %v", err)
 	}
 	t.Cleanup(m.Close)
-	tgid := binary.NativeEndian.AppendUint32(nil, uint32(os.Getpid()))
-	if err := gobpf.NewTable(m.m.TableId("marker_tgid"), m.m).Set(make([]byte, 4), tgid); err != nil {
+	if err := m.WriteU32("marker_tgid", 0, uint32(os.Getpid())); err != nil {
 		t.Fatalf("setting marker_tgid: %v", err)
 	}
 	if err := m.AttachTracepoint("syscalls", "sys_enter_openat"); err != nil {
