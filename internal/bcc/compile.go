@@ -124,10 +124,11 @@ func Compile(src string, roots ...btfheader.Root) (*Module, error) {
 	return CompileWith(src, headers)
 }
 
-// CompileWith compiles C source with libbcc against the given headers and
-// loads what it made.
+// CompileWith compiles C source with libbcc against the given headers, or
+// takes what an earlier compile of it made from the compile cache, and
+// loads it.
 func CompileWith(src string, headers kheaders.Source) (*Module, error) {
-	img, diag, err := compileImage(src, headers)
+	img, diag, note, err := cachedImage(src, headers)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func CompileWith(src string, headers kheaders.Source) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Headers, m.Warnings, m.src = headers, diag, src
+	m.Headers, m.Warnings, m.src, m.Cache = headers, diag, src, note
 	return m, nil
 }
 

@@ -25,8 +25,8 @@ import (
 type Module struct {
 	Headers  kheaders.Source
 	Warnings string // what libbcc printed while compiling successfully
-	// Cache says where the image came from, for -v: "hit", "stored",
-	// or why it was neither.
+	// Cache says, for -v, whether the program came from the compile
+	// cache, was compiled and stored, or why the cache was not used.
 	Cache string
 
 	img      *image
@@ -226,10 +226,18 @@ func (m *Module) AttachTracepoint(category, event string) error {
 // Attached lists what this module attached, as kind:target.
 func (m *Module) Attached() []string { return append([]string(nil), m.attached...) }
 
-// ProgramFD returns the fd of a loaded function, for inspecting it.
-func (m *Module) ProgramFD(prog string) (int, bool) {
+// ProgramTag returns the kernel's tag (a hash of the instructions it
+// loaded) of a loaded function.
+func (m *Module) ProgramTag(prog string) (uint64, error) {
 	fd, ok := m.progs[prog]
-	return fd, ok
+	if !ok {
+		return 0, fmt.Errorf("%s is not loaded", prog)
+	}
+	var tag C.ulonglong
+	if rc, err := C.bpf_prog_get_tag(C.int(fd), &tag); rc != 0 {
+		return 0, fmt.Errorf("reading the tag of %s: %w", prog, err)
+	}
+	return uint64(tag), nil
 }
 
 // TableFD returns the file descriptor of the named BPF table.

@@ -576,6 +576,13 @@ func privateDir(cacheDir string, euid int) (string, error) {
 	return dir, nil
 }
 
+// PrivateDir is dir made (0700) or checked as a directory only the
+// effective user can write to, through every parent: what a cache of code
+// root loads needs. It returns the path with symlinks resolved.
+func PrivateDir(dir string) (string, error) {
+	return privateDir(dir, os.Geteuid())
+}
+
 // checkParents refuses dir when it or a directory above it is owned by a
 // user other than root and euid, or writable by group or others. A sticky
 // /tmp is refused too: its other users may not replace our files, but they

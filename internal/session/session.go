@@ -205,7 +205,7 @@ func (s *Session) compile(src string) (*bcc.Module, error) {
 			kheaders.Release(), kheaders.InstallHint())
 		s.minimalSaid = true
 	}
-	s.Logf("compiled in %v", time.Since(start).Round(time.Millisecond))
+	s.Logf("%s; ready to load in %v", m.Cache, time.Since(start).Round(time.Millisecond))
 	if m.Warnings != "" {
 		s.Logf("libbcc said while compiling:\n%s", m.Warnings)
 	}
