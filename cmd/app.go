@@ -16,6 +16,14 @@ import (
 // run it in-process; main turns its error into an exit code with ExitCode.
 func NewApp(stdout, stderr io.Writer) *cli.App {
 	cli.VersionPrinter = printVersion
+	for _, cmd := range []*cli.Command{openCommand, probeCommand, helloCommand, topCommand, lifeCommand} {
+		cmd.Before = func(c *cli.Context) error {
+			if c.Bool("no-cache") {
+				bcc.DisableCache()
+			}
+			return nil
+		}
+	}
 	return &cli.App{
 		Name:                 "gosnoop",
 		Version:              version(),
@@ -24,7 +32,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
-		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, topCommand, lifeCommand, tracePipeCommand, doctorCommand},
+		Commands:             []*cli.Command{openCommand, probeCommand, helloCommand, topCommand, lifeCommand, tracePipeCommand, doctorCommand, cacheCommand},
 		ExitErrHandler:       func(*cli.Context, error) {},
 		// A private header tree, written when the cache dir was not safe to
 		// use, goes when the command is done.

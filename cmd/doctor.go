@@ -15,6 +15,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/doctor"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/kheaders"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/programs/open"
 )
 
@@ -86,6 +87,7 @@ func diagnose() doctor.Report {
 	privileged := capErr == nil && (set.Has(caps.BPF) || set.Has(caps.SysAdmin))
 	add(doctor.RingBuffer(kernel.RingBuffer(), privileged, release))
 	add(doctor.UnprivilegedBPF(kernel.UnprivilegedBPFDisabled()))
+	add(cacheCheck())
 	return r
 }
 
@@ -141,4 +143,13 @@ func openAttachCheck(traceDir string, traceErr error, kprobesOK bool) (string, d
 		found += " (" + strings.Join(why, "; ") + ")"
 	}
 	return doctor.AttachTracepoint, doctor.Pass(name, found)
+}
+
+// cacheCheck reports the compile cache: where, and how much it holds.
+func cacheCheck() doctor.Check {
+	dir, n, size, err := bcc.CacheUsage()
+	if err != nil {
+		return doctor.Note("compile cache", "not used: "+err.Error())
+	}
+	return doctor.Note("compile cache", fmt.Sprintf("%s: %d %s, %d KB (gosnoop cache clean empties it)", dir, n, output.Plural(uint64(n), "program"), (size+1023)/1024))
 }

@@ -18,4 +18,5 @@ var (
 	attachFlag      = &cli.StringFlag{Name: "attach", Value: "auto", Usage: "how to attach: `MODE` is auto, kprobe or tracepoint"}
 	verboseFlag     = &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which headers and attach path were chosen, and why"}
 	ebpfFlag        = &cli.BoolFlag{Name: "ebpf", Usage: "print the generated C program and exit (needs no root)"}
+	noCacheFlag     = &cli.BoolFlag{Name: "no-cache", Usage: "compile with libbcc even when the compile cache holds the program, and store nothing"}
 )

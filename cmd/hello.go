@@ -24,6 +24,7 @@ var helloCommand = &cli.Command{
 		attachFlag,
 		verboseFlag,
 		ebpfFlag,
+		noCacheFlag,
 	},
 	OnUsageError: onUsageError,
 	Action:       runHello,

@@ -38,6 +38,7 @@ var lifeCommand = &cli.Command{
 		attachFlag,
 		verboseFlag,
 		ebpfFlag,
+		noCacheFlag,
 	},
 	OnUsageError: onUsageError,
 	Action:       runLife,

@@ -52,6 +52,7 @@ var openCommand = &cli.Command{
 		&cli.StringFlag{Name: "output", Value: "auto", Usage: "how events reach user space: `OUTPUT` is auto (ringbuf where the kernel has it, else perf), perf, ringbuf or trace-pipe"},
 		verboseFlag,
 		ebpfFlag,
+		noCacheFlag,
 	},
 	OnUsageError: onUsageError,
 	Action:       runOpen,

@@ -143,7 +143,14 @@ func needRootAndTracefs(t *testing.T) {
 // startTracer starts gosnoop and waits for its start line.
 func startTracer(t *testing.T, args ...string) *tracer {
 	t.Helper()
+	return startTracerEnv(t, nil, args...)
+}
+
+// startTracerEnv is startTracer with the environment env (nil: ours).
+func startTracerEnv(t *testing.T, env []string, args ...string) *tracer {
+	t.Helper()
 	tr := &tracer{cmd: exec.Command(gosnoopBinary, args...)}
+	tr.cmd.Env = env
 	tr.cmd.Stdout, tr.cmd.Stderr = &tr.stdout, &tr.stderr
 	if err := tr.cmd.Start(); err != nil {
 		t.Fatal(err)

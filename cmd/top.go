@@ -49,6 +49,7 @@ var topCommand = &cli.Command{
 		attachFlag,
 		verboseFlag,
 		ebpfFlag,
+		noCacheFlag,
 	},
 	OnUsageError: onUsageError,
 	Action:       runTop,
