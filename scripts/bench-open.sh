@@ -54,6 +54,11 @@ export PATH=$PATH:/usr/local/go/bin
 . "$here/bench/peers.sh"
 bench_peers || exit 1
 
+# The kernel counts each BPF program's runs and run time only while asked.
+stats_file=/proc/sys/kernel/bpf_stats_enabled
+old_stats=$(cat "$stats_file" 2>/dev/null || echo 0)
+echo 1 >"$stats_file" 2>/dev/null || say "cannot enable $stats_file: no BPF ns/open"
+
 tmp=$(mktemp -d /tmp/gosnoop-bench.XXXXXX)
 tracer_pid=
 reader_pid=
@@ -69,6 +74,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -rf "$tmp" "${XDG_CACHE_HOME:-}"
+	echo "$old_stats" >"$stats_file" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
@@ -98,6 +104,14 @@ cpu_ticks() {
 	# shellcheck disable=SC2086
 	set -- $rest
 	echo $((${12} + ${13}))
+}
+
+# bpf_stats PID: the run time (ns) of every BPF program PID holds, summed,
+# and the most runs of any one of them, from their fdinfo; the kernel counts
+# these while kernel.bpf_stats_enabled is 1.
+bpf_stats() {
+	awk '/^run_time_ns:/ { t += $2 } /^run_cnt:/ { if ($2 > c) c = $2 } END { printf "%d %d\n", t, c }' \
+		$(grep -lE '^prog_type:' "/proc/$1"/fdinfo/* 2>/dev/null) /dev/null
 }
 
 # busy_ticks: CPU time the whole machine spent not idle.
@@ -203,16 +217,27 @@ workload() {
 	fi
 }
 
-# first_event COMMAND...: median ms from exec to the first line naming the
-# marker, over first_runs runs, with COMMAND's stdout on firstevent's pipe.
+# first_event cold|warm COMMAND...: median ms from exec to the first line
+# naming the marker, over first_runs runs, with COMMAND's stdout on
+# firstevent's pipe. cold: each run with an empty cache dir of its own (no
+# compile cache entry, no header tree); warm: a cache dir one untimed run
+# filled.
 first_event() {
-	local i ms all=()
+	local temp=$1 i ms all=() cache
+	shift
+	if [ "$temp" = warm ]; then
+		cache=$(mktemp -d "$XDG_CACHE_HOME/warm.XXXXXX")
+		XDG_CACHE_HOME=$cache "$tmp/firstevent" "$first_marker" 60 "$@" >/dev/null 2>>"$tmp/first.err"
+	fi
 	for ((i = 0; i < first_runs; i++)); do
 		wait_quiet
-		ms=$("$tmp/firstevent" "$first_marker" 60 "$@" 2>>"$tmp/first.err" | sed -n 's/^firstevent ms=//p')
+		[ "$temp" = warm ] || cache=$(mktemp -d "$XDG_CACHE_HOME/cold.XXXXXX")
+		ms=$(XDG_CACHE_HOME=$cache "$tmp/firstevent" "$first_marker" 60 "$@" 2>>"$tmp/first.err" | sed -n 's/^firstevent ms=//p')
+		[ "$temp" = warm ] || rm -rf "$cache"
 		all+=("${ms:-error}")
 	done
-	say "first event (ms): ${all[*]}"
+	[ "$temp" = cold ] || rm -rf "$cache"
+	say "first event, $temp (ms): ${all[*]}"
 	printf '%s\n' "${all[@]}" | awk '
 		/^[0-9.]+$/ { v[n++] = $1; next } { bad++ }
 		END {
@@ -256,12 +281,12 @@ note_intruders() {
 	fi
 }
 
-# add_row BASE TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU RSS FIRST OPENS
-# OTHER: one table row; the ratio is RATE over BASE.
+# add_row BASE TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU BPFNS RSS COLD
+# WARM OPENS OTHER: one table row; the ratio is RATE over BASE.
 add_row() {
 	rows+=("$(awk -v base="$1" -v tracer="$2" -v output="$3" -v out="$4" \
-		-v rate="$5" -v delivered="$6" -v lost="$7" -v cpu="$8" -v rss="$9" -v first="${10}" \
-		-v opens="${11}" -v other="${12}" '
+		-v rate="$5" -v delivered="$6" -v lost="$7" -v cpu="$8" -v bpfns="$9" -v rss="${10}" -v first="${11}" \
+		-v warm="${12}" -v opens="${13}" -v other="${14}" '
 		function commas(n,   s) {
 			if (n !~ /^[0-9]+$/) return n
 			s = ""
@@ -273,8 +298,8 @@ add_row() {
 			missing = "–"
 			if (delivered ~ /^[0-9]+$/ && lost ~ /^[0-9]+$/)
 				missing = commas(opens - delivered - lost < 0 ? 0 : opens - delivered - lost)
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
-				commas(rate), ratio, commas(delivered), commas(lost), missing, cpu, rss, first, other
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
+				commas(rate), ratio, commas(delivered), commas(lost), missing, cpu, bpfns, rss, first, warm, other
 		}')")
 }
 
@@ -287,7 +312,7 @@ trace() {
 	local name=$1 output=$2 mode=$3 ready=$4
 	shift 4
 	local err=$tmp/tracer.err count=$tmp/count fifo=$tmp/fifo ready_file=$tmp/tracer.err
-	local delivered=– lost=– cpu=– rss=– c0 c1 t0 t1 i
+	local delivered=– lost=– cpu=– rss=– bpfns=– c0 c1 t0 t1 bt0 bc0 bt1 bc1 i
 	[ "$mode" = count ] && ready_file=$tmp/ready
 	rm -f "$err" "$count" "$fifo" "$tmp/ready"
 	wait_quiet
@@ -315,19 +340,24 @@ trace() {
 			wait "$reader_pid" 2>/dev/null || true
 			reader_pid=
 		fi
-		row_fields=("$name" "$output" "$mode" "did not start" – – – – – 0 –)
+		row_fields=("$name" "$output" "$mode" "did not start" – – – – – – – 0 –)
 		return
 	fi
 	# Attaching goes on a moment after the start line for some tracers.
 	sleep 1
 	c0=$(cpu_ticks "$tracer_pid")
 	t0=$(now)
+	read -r bt0 bc0 < <(bpf_stats "$tracer_pid")
 	# shellcheck disable=SC2086
 	workload "$tracer_pid" $reader_pid
 	# Time to drain what is still buffered.
 	sleep 1
+	read -r bt1 bc1 < <(bpf_stats "$tracer_pid")
 	c1=$(cpu_ticks "$tracer_pid")
 	t1=$(now)
+	# Per event: every program's time over the runs of the busiest one (an
+	# open runs each of an entry/exit pair once).
+	bpfns=$(awk -v t="$((bt1 - bt0))" -v c="$((bc1 - bc0))" 'BEGIN { if (c > 0) printf "%.0f", t / c; else print "–" }')
 	rss=$(awk '/^VmHWM:/ { printf "%.0f MB", $2 / 1024 }' "/proc/$tracer_pid/status")
 	cpu=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f%%", 100 * c / hz / (t1 - t0) }')
 	stop "$tracer_pid"
@@ -349,9 +379,14 @@ trace() {
 		lost=$(sed -En 's/^(gosnoop: )?([0-9]+) events, ([0-9]+) lost$/\3/p' "$err" | tail -n1)
 		: "${delivered:=no summary}" "${lost:=–}"
 	fi
-	say "$name $output: $rate opens/s, delivered $delivered, lost $lost, cpu $cpu, rss $rss, others $other; timing the first event"
+	say "$name $output: $rate opens/s, delivered $delivered, lost $lost, cpu $cpu, BPF $bpfns ns/open, rss $rss, others $other; timing the first event"
 	note_intruders "$name $output"
-	row_fields=("$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$rss" "$(first_event "$@")" "$opens" "$other$mark")
+	local cold warm=–
+	cold=$(first_event cold "$@")
+	if [ "$name" = gosnoop ]; then
+		warm=$(first_event warm "$@")
+	fi
+	row_fields=("$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$bpfns" "$rss" "$cold" "$warm" "$opens" "$other$mark")
 }
 
 # row TRACE-ARGS...: trace, then the workload alone again, and a table row
@@ -384,15 +419,15 @@ untraced_row=$(printf '%s\n' "${untraced_rates[@]}" | sort -n | awk -v other="$(
 	{ v[NR] = $1 }
 	END {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "| none: median of %d | – | – | %s | %.2f–%.2f | – | – | – | – | – | – | ≤ %s |\n", NR, commas(m), v[1] / m, v[NR] / m, other
+		printf "| none: median of %d | – | – | %s | %.2f–%.2f | – | – | – | – | – | – | – | – | ≤ %s |\n", NR, commas(m), v[1] / m, v[NR] / m, other
 	}')
 
 cat <<EOF
 
 $(uname -r), $(nproc) CPUs; workload: one thread opening and closing a file, ${duration}s per row.
 
-| tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | peak RSS | first event | other load |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | BPF ns/open | peak RSS | first event, cold | first event, warm | other load |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
 echo "$untraced_row"
 printf '%s\n' "${rows[@]}"
@@ -409,8 +444,13 @@ cat <<EOF
 - tracer CPU: utime+stime from /proc/PID/stat from the workload's start to 1 s
   after its end, over that wall time; 100% is one CPU. peak RSS: VmHWM just
   before SIGINT.
+- BPF ns/open: the run time the kernel counted (kernel.bpf_stats_enabled=1)
+  for all the tracer's BPF programs during the workload, over the runs of
+  its busiest program: for opens, the entry and exit programs together.
 - first event: median of $first_runs runs, from exec to the first stdout line
   naming a file opened every 5 ms from exec on (compile and attach included).
+  cold: with an empty cache dir each run (gosnoop compiles, and generates its
+  header tree); warm: gosnoop's compile cache holds the program.
 - other load: CPU used by everything but the workload, the tracer and its
   reader while the workload ran; 100% is one CPU.
 EOF
