@@ -323,7 +323,8 @@ func TestSignalsEndWithSummary(t *testing.T) {
 	}
 	t.Run("during the compile", func(t *testing.T) {
 		var stdout, stderr syncBuffer
-		c := exec.Command(gosnoopBinary, "open", "-v")
+		// --no-cache: a compile-cache hit would leave no compile to interrupt.
+		c := exec.Command(gosnoopBinary, "open", "-v", "--no-cache")
 		c.Stdout, c.Stderr = &stdout, &stderr
 		if err := c.Start(); err != nil {
 			t.Fatal(err)

@@ -29,8 +29,9 @@ func freshCache(t *testing.T) (env []string, programs string) {
 }
 
 // A second run of the same command loads the program from the compile
-// cache and decodes the same events; different options miss; --no-cache
-// neither reads nor writes it; "gosnoop cache" counts and cleans it.
+// cache and decodes the same events; options rendered into C miss, filter
+// values (written to a table) do not; --no-cache neither reads nor writes
+// it; "gosnoop cache" counts and cleans it.
 func TestSecondRunHitsTheCompileCache(t *testing.T) {
 	needRootAndTracefs(t)
 	env, programs := freshCache(t)
@@ -67,6 +68,11 @@ func TestSecondRunHitsTheCompileCache(t *testing.T) {
 	other, _, _ := run("-x")
 	if !strings.Contains(other.stderr.String(), "not in the compile cache") {
 		t.Errorf("-x renders another program, which should miss:\n%s", other.stderr.String())
+	}
+	// Filters live in a table the program reads: other values, same program.
+	filtered, _, m3 := run("-x", "-u", "0")
+	if !strings.Contains(filtered.stderr.String(), "loaded from the compile cache") || m3.Errno != int(syscall.ENOENT) {
+		t.Errorf("-x -u 0 after -x should hit and still filter (%+v):\n%s", m3, filtered.stderr.String())
 	}
 	off, _, _ := run("--no-cache")
 	if !strings.Contains(off.stderr.String(), "compile cache off (--no-cache)") {

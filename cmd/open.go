@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/attach"
+	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
@@ -135,7 +136,10 @@ func runOpen(c *cli.Context) error {
 		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
 			open.ChooseOutput(&cfg.prog, k, cfg.pages, runtime.NumCPU(), wakeup, logf)
 			return open.Plan(&cfg.prog, cfg.attach, k, logf)
-		}, func() (string, error) { return open.Render(cfg.prog) })
+		}, func() (string, error) {
+			src, err := open.Render(cfg.prog)
+			return src + cfg.prog.ConfigComment(), err
+		})
 	}
 
 	s, err := session.Start(c.Context, session.Config{
@@ -171,6 +175,9 @@ func runOpen(c *cli.Context) error {
 	src, err := open.Render(cfg.prog)
 	if err != nil {
 		return err
+	}
+	if cfg.prog.Filtered() {
+		s.Init = func(m *bcc.Module) error { return m.WriteArray(open.ConfigTable, 0, cfg.prog.Config()) }
 	}
 	if err := s.Load(src, readers...); err != nil {
 		return err

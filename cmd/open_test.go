@@ -66,7 +66,9 @@ func TestOpenEBPFRendersFilters(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"if ((u32)(id >> 32) != 4242)", "if ((u32)bpf_get_current_uid_gid() != 0)", "if (ret >= 0)", "TRACEPOINT_PROBE(syscalls, sys_enter_openat)", "BPF_PERF_OUTPUT"} {
+	// The values live in open_config, not in the C; --ebpf says what is written there.
+	for _, want := range []string{"if (cfg->pid && (u32)(id >> 32) != cfg->pid)", "cfg->failed_only && ret >= 0", "TRACEPOINT_PROBE(syscalls, sys_exit_openat)", "BPF_PERF_OUTPUT",
+		"// open_config[0]: pid 4242, tid 0 (any), uid 0, failed only"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("--ebpf output lacks %q", want)
 		}
@@ -443,5 +445,24 @@ func TestOpenBurstAccounted(t *testing.T) {
 				t.Errorf("summary says %d events, %d printed", events, delivered)
 			}
 		})
+	}
+}
+
+// The flags and mode decoded are the call's: touch creates with
+// O_WRONLY|O_CREAT|O_NOCTTY|O_NONBLOCK and 0666 (read from the entry's
+// arguments, or at the exit from the task's saved registers).
+func TestOpenDecodesFlagsAndMode(t *testing.T) {
+	needRootAndTracefs(t)
+	path := filepath.Join(t.TempDir(), "touched")
+	tr := startTracer(t, "open", "--json")
+	c := exec.Command("touch", path)
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("touch: %v %s", err, out)
+	}
+	got := tr.waitFor(t, path, c.Process.Pid)
+	// The kprobe sees the flags after the kernel adds O_LARGEFILE (0100000).
+	const want = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_NOCTTY | syscall.O_NONBLOCK
+	if got.Flags&^0o100000 != want || got.Mode != 0o666 || got.FD < 0 {
+		t.Errorf("touch's open: flags %#o mode %#o fd %d; want flags %#o mode 0666", got.Flags, got.Mode, got.FD, want)
 	}
 }

@@ -295,6 +295,22 @@ func (m *Module) WriteU32(name string, key, value uint32) error {
 	return nil
 }
 
+// WriteArray sets name[key] of a BPF array to value, which must be the
+// array's value size: a program's settings, written before it attaches.
+func (m *Module) WriteArray(name string, key uint32, value []byte) error {
+	t, err := m.table(name)
+	if err != nil {
+		return err
+	}
+	if len(value) != t.spec.LeafSize || len(value) == 0 {
+		return fmt.Errorf("writing %s[%d]: value of %d bytes, want %d", name, key, len(value), t.spec.LeafSize)
+	}
+	if rc, err := C.bpf_update_elem(C.int(t.fd), unsafe.Pointer(&key), unsafe.Pointer(&value[0]), 0); rc != 0 {
+		return fmt.Errorf("writing %s[%d]: %w", name, key, err)
+	}
+	return nil
+}
+
 // Close detaches every probe and unloads the programs.
 //
 // Releasing a tracepoint's perf event waits for an RCU grace period in the

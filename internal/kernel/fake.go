@@ -17,6 +17,7 @@ type Fake struct {
 	// Prototypes are the functions' parameters; a function not in it has
 	// no BTF.
 	Prototypes map[string][]btfheader.Param
+	Regs       bool // TaskPtRegs
 }
 
 func (k Fake) Kprobes() (bool, string) { return k.KprobesOK, "fake kernel" }
@@ -39,3 +40,4 @@ func (k Fake) Params(fn string) ([]btfheader.Param, error) {
 	}
 	return nil, fmt.Errorf("the fake kernel's BTF has no function %s", fn)
 }
+func (k Fake) TaskPtRegs() bool { return k.Regs }

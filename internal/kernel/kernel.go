@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 )
 
 // Paths read here; tests point them elsewhere.
@@ -81,4 +83,45 @@ func SyscallFunction(name string) (string, error) {
 		names[i] = p + name
 	}
 	return FirstFunction(names)
+}
+
+// Release returns the running kernel's release, as uname -r prints it.
+func Release() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return "unknown"
+	}
+	var b strings.Builder
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		b.WriteByte(byte(c))
+	}
+	return b.String()
+}
+
+// AtLeast says whether a release such as "6.1.0-27-cloud-amd64" is major.minor
+// or later.
+func AtLeast(release string, major, minor int) bool {
+	var v [2]int
+	parts := strings.SplitN(release, ".", 3)
+	for i, part := range parts[:min(2, len(parts))] {
+		n := 0
+		for _, c := range part {
+			if c < '0' || c > '9' {
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		v[i] = n
+	}
+	return v[0] > major || (v[0] == major && v[1] >= minor)
+}
+
+// TaskPtRegs says whether a program can read a task's user registers
+// through bpf_task_pt_regs (5.15 and later), where gosnoop knows the
+// syscall registers (x86-64).
+func TaskPtRegs() bool {
+	return runtime.GOARCH == "amd64" && AtLeast(Release(), 5, 15)
 }

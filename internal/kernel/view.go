@@ -15,6 +15,8 @@ type View interface {
 	RingBuffer() error
 	// Params is kernel function fn's prototype from the kernel's BTF.
 	Params(fn string) ([]btfheader.Param, error)
+	// TaskPtRegs: programs can read the syscall's registers at its exit.
+	TaskPtRegs() bool
 }
 
 // Live is the running kernel, as seen through tracefs at dir.
@@ -25,6 +27,7 @@ func (l Live) FirstFunction(fns []string) (string, error) { return FirstFunction
 func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
 func (l Live) TraceDir() string                           { return l.Dir }
 func (l Live) RingBuffer() error                          { return RingBuffer() }
+func (l Live) TaskPtRegs() bool                           { return TaskPtRegs() }
 func (l Live) Params(fn string) ([]btfheader.Param, error) {
 	return btfheader.Params(btfheader.VmlinuxPath, fn)
 }
@@ -46,6 +49,7 @@ func (Assumed) FirstFunction(fns []string) (string, error) {
 func (Assumed) HasEvent(string, string) bool { return true }
 func (Assumed) TraceDir() string             { return "tracefs" }
 func (Assumed) RingBuffer() error            { return nil }
+func (Assumed) TaskPtRegs() bool             { return TaskPtRegs() }
 func (Assumed) Params(fn string) ([]btfheader.Param, error) {
 	return btfheader.Params(btfheader.VmlinuxPath, fn)
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gosnoop/gosnoop/internal/btfheader"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 )
 
 // Kind says where the headers come from.
@@ -74,20 +75,7 @@ var (
 )
 
 // Release returns the running kernel's release, as uname -r prints it.
-func Release() string {
-	var u syscall.Utsname
-	if err := syscall.Uname(&u); err != nil {
-		return "unknown"
-	}
-	var b strings.Builder
-	for _, c := range u.Release {
-		if c == 0 {
-			break
-		}
-		b.WriteByte(byte(c))
-	}
-	return b.String()
-}
+func Release() string { return kernel.Release() }
 
 // InstallHint is the command that installs real headers on Debian and Ubuntu.
 func InstallHint() string {

@@ -55,6 +55,9 @@ type Session struct {
 	TraceDir string
 	Pipe     *tracefs.Pipe // with Config.TracePipe
 	Out      *Output       // where the run prints once it traces
+	// Init, when set, runs after every Load (the attach fallback loads
+	// again): it writes the settings a program reads from its tables.
+	Init func(*bcc.Module) error
 
 	sig, trace         context.Context
 	stopSig, stopTrace context.CancelFunc
@@ -172,6 +175,9 @@ func (s *Session) Load(src string, readers ...Reader) error {
 			r.poll, r.close, r.lost = pr.Poll, pr.Close, pr.Lost
 		}
 		s.readers = append(s.readers, r)
+	}
+	if s.Init != nil {
+		return s.Init(s.m)
 	}
 	return nil
 }

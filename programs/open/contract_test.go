@@ -64,3 +64,49 @@ func TestTracePrintkMatchesDecoder(t *testing.T) {
 		t.Errorf("decoded %+v", ev)
 	}
 }
+
+// The filters Config encodes are where struct open_config has them, and
+// every filter renders the same program.
+func TestConfigMatchesTheProgram(t *testing.T) {
+	o := defaultOpenOptions()
+	o.PID = 7
+	src, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)struct open_config \{(.*?)\};`).FindStringSubmatch(src)
+	if m == nil {
+		t.Fatalf("no struct open_config in:\n%s", src)
+	}
+	var fields []string
+	for _, line := range strings.Split(m[1], "\n") {
+		if f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(line), ";")); len(f) == 2 {
+			fields = append(fields, f[0]+" "+f[1])
+		}
+	}
+	// Config writes: pid at 0, tid at 4, uid at 8, any_uid at 12, failed_only at 13.
+	if got := strings.Join(fields, "|"); got != "u32 pid|u32 tid|u32 uid|u8 any_uid|u8 failed_only|u8 _pad[2]" {
+		t.Errorf("struct open_config is %s", got)
+	}
+	if !strings.Contains(src, fmt.Sprintf("#define OPEN_CONFIG_SIZE %d", ConfigSize)) || !strings.Contains(src, "BPF_ARRAY("+ConfigTable+", struct open_config, 1);") {
+		t.Error("the config table or its size differ from Go's")
+	}
+	c := Options{PID: 1, TID: 2, UID: 3, FailedOnly: true}.Config()
+	if len(c) != ConfigSize || c[0] != 1 || c[4] != 2 || c[8] != 3 || c[12] != 0 || c[13] != 1 {
+		t.Errorf("config % x", c)
+	}
+	if c := (Options{UID: -1}).Config(); c[12] != 1 || c[13] != 0 {
+		t.Errorf("any uid: % x", c)
+	}
+	for _, filtered := range []Options{{TID: 9}, {UID: 0}, {FailedOnly: true}} {
+		f := defaultOpenOptions()
+		f.PID, f.TID, f.UID, f.FailedOnly = filtered.PID, filtered.TID, filtered.UID, filtered.FailedOnly
+		other, err := Render(f)
+		if err != nil || other != src {
+			t.Errorf("%+v renders another program than -p 7 (%v)", filtered, err)
+		}
+	}
+	if plain, _ := Render(defaultOpenOptions()); strings.Contains(plain, "open_config") {
+		t.Error("a program without filters reads the config table")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gosnoop/gosnoop/internal/output"
@@ -62,6 +63,10 @@ func (s Syscalls) Names() []string {
 }
 
 // Options fills open.c.tmpl. Every field renders to code or to nothing.
+// The filters (PID, TID, UID, FailedOnly) are not pasted into the C: a
+// program with any filter reads them from its open_config table, which Go
+// writes (Config), so runs that differ only in the values share one
+// compile-cache entry.
 type Options struct {
 	PID        uint32 // tgid to trace; 0 traces all
 	TID        uint32 // thread to trace; 0 traces all
@@ -70,6 +75,10 @@ type Options struct {
 
 	Kprobe      string   // function for kprobe+kretprobe, one of KprobeFunctions, or ""
 	Tracepoints Syscalls // syscall tracepoints to render
+	// OneProgram: each syscall is traced by its exit tracepoint alone,
+	// which reads the arguments from the task's saved registers
+	// (kernel.TaskPtRegs); otherwise an entry program keeps them per thread.
+	OneProgram bool
 
 	Output     Output
 	RingPages  int    // ringbuf output: size of the one buffer in pages, a power of two
@@ -105,6 +114,65 @@ func (o Options) Validate() error {
 		return fmt.Errorf("unknown output %q", o.Output)
 	}
 	return nil
+}
+
+// TwoPrograms says whether some call is traced by an entry and an exit
+// program sharing open_inflight: the kprobes always, the tracepoints
+// unless OneProgram.
+func (o Options) TwoPrograms() bool { return o.Kprobe != "" || !o.OneProgram }
+
+// Filtered says whether o filters: its program then reads open_config.
+func (o Options) Filtered() bool {
+	return o.PID != 0 || o.TID != 0 || o.UID != render.AnyUID || o.FailedOnly
+}
+
+// ConfigTable is the table a filtered program reads its filters from, and
+// ConfigSize the size of its one value, which Config encodes.
+const (
+	ConfigTable = "open_config"
+	ConfigSize  = 16
+)
+
+// Config encodes o's filters as struct open_config.
+func (o Options) Config() []byte {
+	b := make([]byte, ConfigSize)
+	le := binary.LittleEndian
+	le.PutUint32(b, o.PID)
+	le.PutUint32(b[4:], o.TID)
+	if o.UID == render.AnyUID {
+		b[12] = 1
+	} else {
+		le.PutUint32(b[8:], uint32(o.UID))
+	}
+	if o.FailedOnly {
+		b[13] = 1
+	}
+	return b
+}
+
+// ConfigComment says in a C comment what Go writes to open_config for o,
+// for --ebpf: the values a bcc tool would have pasted into the C.
+func (o Options) ConfigComment() string {
+	if !o.Filtered() {
+		return ""
+	}
+	uid := "any"
+	if o.UID != render.AnyUID {
+		uid = strconv.FormatInt(o.UID, 10)
+	}
+	tid := strconv.FormatUint(uint64(o.TID), 10)
+	if o.TID == 0 {
+		tid += " (any)"
+	}
+	pid := strconv.FormatUint(uint64(o.PID), 10)
+	if o.PID == 0 {
+		pid += " (any)"
+	}
+	failed := "every call"
+	if o.FailedOnly {
+		failed = "failed only"
+	}
+	return fmt.Sprintf("\n// open_config[0]: pid %s, tid %s, uid %s, %s (written before attaching)\n", pid, tid, uid, failed)
 }
 
 // Render returns the C text of the open program for o.

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/golden"
+	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/render"
 )
 
@@ -38,6 +40,10 @@ func TestRenderOpen(t *testing.T) {
 		"openat-only": func(o *Options) { o.Kprobe = ""; o.Tracepoints = Syscalls{Openat: true} },
 		"trace-pipe":  func(o *Options) { o.Output = OutputTracePipe; o.Tag = "5eed" },
 		"ringbuf":     func(o *Options) { o.Output = OutputRingbuf; o.RingPages = 128; o.RingWakeup = 64 },
+		"one-program": func(o *Options) { o.Kprobe = ""; o.OneProgram = true },
+		"one-program-kprobes-first": func(o *Options) {
+			o.OneProgram, o.FailedOnly, o.Output, o.RingPages, o.RingWakeup = true, true, OutputRingbuf, 64, 16
+		},
 		"all-together": func(o *Options) {
 			o.PID, o.TID, o.UID, o.FailedOnly = 1234, 4321, 1000, true
 			o.Output, o.Tag = OutputTracePipe, "5eed"
@@ -270,5 +276,43 @@ func BenchmarkBinaryReadEvent(b *testing.B) {
 		if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &ev); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Where the kernel lets a program read the syscall's registers at its exit,
+// the tracepoints need only their exit programs; elsewhere an entry program
+// keeps the arguments. The kprobes always come in pairs.
+func TestPlanOneProgram(t *testing.T) {
+	events := []string{"syscalls:sys_enter_openat", "syscalls:sys_exit_openat", "syscalls:sys_enter_open", "syscalls:sys_exit_open"}
+	for _, c := range []struct {
+		name       string
+		k          kernel.Fake
+		one        bool
+		tracepoint []string
+	}{
+		{"5.15 on x86-64", kernel.Fake{Events: events, Regs: true}, true, []string{"sys_exit_open", "sys_exit_openat"}},
+		{"older", kernel.Fake{Events: events}, false, []string{"sys_enter_open", "sys_exit_open", "sys_enter_openat", "sys_exit_openat"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := defaultOpenOptions()
+			o.Kprobe, o.Tracepoints = "", Syscalls{}
+			if err := Plan(&o, attach.Tracepoints, c.k, func(string, ...any) {}); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tp := range AttachPlan(o).Tracepoints {
+				got = append(got, tp.Event)
+			}
+			if o.OneProgram != c.one || strings.Join(got, " ") != strings.Join(c.tracepoint, " ") {
+				t.Errorf("one program %v, tracepoints %v", o.OneProgram, got)
+			}
+			src, err := Render(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(src, "open_inflight") == c.one {
+				t.Errorf("open_inflight in the program: %v, want %v", !c.one, !c.one)
+			}
+		})
 	}
 }

@@ -30,6 +30,9 @@ func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)
 			Openat:  k.HasEvent("syscalls", "sys_enter_openat"),
 			Openat2: k.HasEvent("syscalls", "sys_enter_openat2"),
 		}
+		if o.OneProgram = k.TaskPtRegs(); o.OneProgram {
+			logf("tracepoints: one program per syscall, at its exit (bpf_task_pt_regs)")
+		}
 		if len(o.Tracepoints.Names()) == 0 {
 			if o.Kprobe == "" {
 				return fmt.Errorf("no way to trace open(): kprobes unavailable and %s/events/syscalls has no open tracepoints (kernel built without CONFIG_FTRACE_SYSCALLS?)", k.TraceDir())
@@ -78,9 +81,10 @@ func AttachPlan(o Options) attach.Plan {
 		}
 	}
 	for _, name := range o.Tracepoints.Names() {
-		plan.Tracepoints = append(plan.Tracepoints,
-			attach.Tracepoint{Category: "syscalls", Event: "sys_enter_" + name},
-			attach.Tracepoint{Category: "syscalls", Event: "sys_exit_" + name})
+		if !o.OneProgram {
+			plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: "syscalls", Event: "sys_enter_" + name})
+		}
+		plan.Tracepoints = append(plan.Tracepoints, attach.Tracepoint{Category: "syscalls", Event: "sys_exit_" + name})
 	}
 	plan.WithoutKprobes = func() (string, error) {
 		o.Kprobe = ""
