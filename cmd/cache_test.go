@@ -113,3 +113,21 @@ func TestCacheUsage(t *testing.T) {
 		t.Errorf("exit %d, %q", code, stderr)
 	}
 }
+
+// A program whose C holds this run's trace_pipe tag is never stored: no
+// later run could load it.
+func TestTracePipeProgramsAreNotCached(t *testing.T) {
+	needRootAndTracefs(t)
+	env, programs := freshCache(t)
+	for _, args := range [][]string{{"hello", "-v", "-d", "100ms"}, {"open", "--output", "trace-pipe", "-v", "-d", "100ms"}} {
+		c := exec.Command(gosnoopBinary, args...)
+		c.Env = env
+		out, err := c.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "compile cache not used: the program holds this run's trace_pipe tag") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	if entries, _ := filepath.Glob(filepath.Join(programs, "*")); len(entries) != 0 {
+		t.Errorf("stored: %v", entries)
+	}
+}

@@ -124,11 +124,34 @@ func Compile(src string, roots ...btfheader.Root) (*Module, error) {
 	return CompileWith(src, headers)
 }
 
+// CompileOnce compiles C source with libbcc, neither reading nor writing
+// the compile cache: for a program that holds a value of this run only
+// (a trace_pipe tag), which no later run could use.
+func CompileOnce(src string, roots ...btfheader.Root) (*Module, error) {
+	headers, err := Headers(roots)
+	if err != nil {
+		return nil, err
+	}
+	return compileAndLoad(src, headers, false)
+}
+
 // CompileWith compiles C source with libbcc against the given headers, or
 // takes what an earlier compile of it made from the compile cache, and
 // loads it.
 func CompileWith(src string, headers kheaders.Source) (*Module, error) {
-	img, diag, note, err := cachedImage(src, headers)
+	return compileAndLoad(src, headers, true)
+}
+
+func compileAndLoad(src string, headers kheaders.Source, cache bool) (*Module, error) {
+	var img *image
+	var diag, note string
+	var err error
+	if cache {
+		img, diag, note, err = cachedImage(src, headers)
+	} else {
+		img, diag, err = compileImage(src, headers)
+		note = "compile cache not used: the program holds this run's trace_pipe tag"
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -167,11 +167,9 @@ func (m *Module) load(prog string, progType int) (int, error) {
 		idx := binary.LittleEndian.Uint32(insns[off+4:])
 		binary.LittleEndian.PutUint32(insns[off+4:], uint32(m.tables[m.img.Tables[idx].Name].fd))
 	}
-	name := prog
-	if len(name) > 15 {
-		name = name[:15]
-	}
-	cname, clicense := C.CString(name), C.CString(m.img.License)
+	// libbcc drops a "tracepoint__" or "kprobe__" prefix and keeps what
+	// fits the kernel's 15 characters.
+	cname, clicense := C.CString(prog), C.CString(m.img.License)
 	defer C.free(unsafe.Pointer(cname))
 	defer C.free(unsafe.Pointer(clicense))
 	var fd C.int

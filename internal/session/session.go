@@ -192,7 +192,11 @@ func (s *Session) closeReaders() {
 // compile compiles src, saying which headers and how long it took.
 func (s *Session) compile(src string) (*bcc.Module, error) {
 	start := time.Now()
-	m, err := bcc.Compile(src, s.cfg.KernelTypes...)
+	compile := bcc.Compile
+	if s.cfg.TracePipe { // its lines carry this run's tag, in the C
+		compile = bcc.CompileOnce
+	}
+	m, err := compile(src, s.cfg.KernelTypes...)
 	if err != nil {
 		return nil, err
 	}
