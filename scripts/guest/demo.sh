@@ -8,6 +8,9 @@ wait_started() { # the tracer's stderr file
 	until grep -q 'Hit Ctrl-C' "$1" 2>/dev/null || [ $i -ge 600 ]; do sleep 0.2; i=$((i + 1)); done
 }
 
+echo "# ./gosnoop open -v -d 2 >/dev/null"
+$G open -v -d 2 >/dev/null
+
 echo "# ./gosnoop life -v"
 $G life -v >life.out 2>life.err &
 pid=$!
