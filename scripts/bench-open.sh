@@ -12,6 +12,8 @@
 #
 # Usage: scripts/bench-open.sh [-d SECONDS] [-f RUNS]
 #   -d SECONDS  workload duration per tracer (default 5; env BENCH_SECONDS)
+#   -p PAIRS    1 s untraced/traced pairs per tracer for the ratio, median of
+#               each side (default 7; env BENCH_PAIRS)
 #   -f RUNS     first-event measurements per tracer, median shown (default 3;
 #               env BENCH_FIRST_RUNS)
 # Env BENCH_QUIET_WAIT: seconds in all (default 1200) to spend waiting, before
@@ -23,18 +25,21 @@ set -euo pipefail
 
 duration=${BENCH_SECONDS:-5}
 first_runs=${BENCH_FIRST_RUNS:-3}
+pairs=${BENCH_PAIRS:-7}
 quiet_wait=${BENCH_QUIET_WAIT:-1200}
 
 usage() { sed -n '/^# Usage:/,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
-while getopts d:f:h opt; do
+while getopts d:f:p:h opt; do
 	case $opt in
 	d) duration=$OPTARG ;;
 	f) first_runs=$OPTARG ;;
+	p) pairs=$OPTARG ;;
 	*) usage ;;
 	esac
 done
 [[ $duration =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "bench: -d wants seconds, not $duration" >&2; exit 2; }
 [[ $first_runs =~ ^[1-9][0-9]*$ ]] || { echo "bench: -f wants a count, not $first_runs" >&2; exit 2; }
+[[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "bench: -p wants a count, not $pairs" >&2; exit 2; }
 [[ $quiet_wait =~ ^[0-9]+$ ]] || { echo "bench: BENCH_QUIET_WAIT wants seconds, not $quiet_wait" >&2; exit 2; }
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -281,12 +286,12 @@ note_intruders() {
 	fi
 }
 
-# add_row BASE TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU BPFNS RSS COLD
-# WARM OPENS OTHER: one table row; the ratio is RATE over BASE.
+# add_row BASE PAIR-RATIO TRACER OUTPUT STDOUT RATE DELIVERED LOST CPU BPFNS
+# RSS COLD WARM OPENS OTHER: one table row; the 5 s ratio is RATE over BASE.
 add_row() {
-	rows+=("$(awk -v base="$1" -v tracer="$2" -v output="$3" -v out="$4" \
-		-v rate="$5" -v delivered="$6" -v lost="$7" -v cpu="$8" -v bpfns="$9" -v rss="${10}" -v first="${11}" \
-		-v warm="${12}" -v opens="${13}" -v other="${14}" '
+	rows+=("$(awk -v base="$1" -v pair="$2" -v tracer="$3" -v output="$4" -v out="$5" \
+		-v rate="$6" -v delivered="$7" -v lost="$8" -v cpu="$9" -v bpfns="${10}" -v rss="${11}" -v first="${12}" \
+		-v warm="${13}" -v opens="${14}" -v other="${15}" '
 		function commas(n,   s) {
 			if (n !~ /^[0-9]+$/) return n
 			s = ""
@@ -298,8 +303,8 @@ add_row() {
 			missing = "–"
 			if (delivered ~ /^[0-9]+$/ && lost ~ /^[0-9]+$/)
 				missing = commas(opens - delivered - lost < 0 ? 0 : opens - delivered - lost)
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
-				commas(rate), ratio, commas(delivered), commas(lost), missing, cpu, bpfns, rss, first, warm, other
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", tracer, output, out,
+				commas(rate), pair, ratio, commas(delivered), commas(lost), missing, cpu, bpfns, rss, first, warm, other
 		}')")
 }
 
@@ -389,14 +394,66 @@ trace() {
 	row_fields=("$name" "$output" "$mode" "$rate" "$delivered" "$lost" "$cpu" "$bpfns" "$rss" "$cold" "$warm" "$opens" "$other$mark")
 }
 
+# interleaved NAME MODE READY-REGEX COMMAND...: the traced/untraced rate
+# ratio from $pairs pairs of 1 s runs, the workload alone and then under a
+# freshly started tracer (stdout to /dev/null, or through the counting
+# reader for count mode), as the median traced rate over the median
+# untraced one: on this machine untraced rates swing by a third between
+# runs, and pairs a second apart share the swing.
+interleaved() {
+	local name=$1 mode=$2 ready=$3 i u=() t=() saved=$duration
+	shift 3
+	local err=$tmp/pair.err fifo=$tmp/pair.fifo ready_file=$tmp/pair.err
+	[ "$mode" = count ] && ready_file=$tmp/pair.ready
+	duration=1
+	for ((i = 0; i < pairs; i++)); do
+		wait_quiet
+		workload
+		u+=("$rate")
+		rm -f "$err" "$fifo" "$tmp/pair.ready"
+		if [ "$mode" = count ]; then
+			mkfifo "$fifo"
+			awk -v ready_re="$ready" -v ready_file="$ready_file" '
+				!ready && $0 ~ ready_re { print > ready_file; close(ready_file); ready = 1 }' <"$fifo" >/dev/null &
+			reader_pid=$!
+			"$@" >"$fifo" 2>"$err" &
+		else
+			"$@" >/dev/null 2>"$err" &
+		fi
+		tracer_pid=$!
+		if wait_for "$ready_file" "$ready" "$tracer_pid" 120; then
+			sleep 0.5 # attaching goes on a moment after the start line for some
+			workload "$tracer_pid" $reader_pid
+			t+=("$rate")
+		fi
+		stop "$tracer_pid"
+		tracer_pid=
+		if [ -n "$reader_pid" ]; then
+			kill "$reader_pid" 2>/dev/null || true
+			wait "$reader_pid" 2>/dev/null || true
+			reader_pid=
+		fi
+	done
+	duration=$saved
+	say "$name: untraced ${u[*]}; traced ${t[*]}"
+	awk -v u="${u[*]}" -v t="${t[*]}" '
+		function median(s,   a, n, i, j, x) {
+			n = split(s, a, " ")
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+			return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		BEGIN { if (t == "" || u == "") print "–"; else printf "%.2f\n", median(t) / median(u) }'
+}
+
 # row TRACE-ARGS...: trace, then the workload alone again, and a table row
 # with the ratio to the mean of the untraced runs just before and after, so
 # that the machine's drift cancels out.
 row() {
-	local before=${untraced_rates[-1]}
+	local before=${untraced_rates[-1]} pair_ratio
 	trace "$@"
 	untraced
-	add_row "$(( (before + untraced_rates[-1]) / 2 ))" "${row_fields[@]}"
+	pair_ratio=$(interleaved "$1 $2" "$3" "$4" "${@:5}")
+	add_row "$(( (before + untraced_rates[-1]) / 2 ))" "$pair_ratio" "${row_fields[@]}"
 }
 
 untraced
@@ -419,22 +476,26 @@ untraced_row=$(printf '%s\n' "${untraced_rates[@]}" | sort -n | awk -v other="$(
 	{ v[NR] = $1 }
 	END {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "| none: median of %d | – | – | %s | %.2f–%.2f | – | – | – | – | – | – | – | – | ≤ %s |\n", NR, commas(m), v[1] / m, v[NR] / m, other
+		printf "| none: median of %d | – | – | %s | – | %.2f–%.2f | – | – | – | – | – | – | – | – | ≤ %s |\n", NR, commas(m), v[1] / m, v[NR] / m, other
 	}')
 
 cat <<EOF
 
 $(uname -r), $(nproc) CPUs; workload: one thread opening and closing a file, ${duration}s per row.
 
-| tracer | output | stdout | opens/s | ratio | delivered | lost | unaccounted | tracer CPU | BPF ns/open | peak RSS | first event, cold | first event, warm | other load |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| tracer | output | stdout | opens/s | ratio, pairs | ratio, 5 s | delivered | lost | unaccounted | tracer CPU | BPF ns/open | peak RSS | first event, cold | first event, warm | other load |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
 echo "$untraced_row"
 printf '%s\n' "${rows[@]}"
 cat <<EOF
 
-- ratio: traced opens/s over the mean of the untraced runs just before and
-  after; for "none", the lowest and highest untraced run over their median.
+- ratio, pairs: $pairs pairs of 1 s runs, the workload alone then under a
+  freshly started tracer, one pair after the other: the median traced rate
+  over the median untraced one.
+- ratio, 5 s: the 5 s traced opens/s over the mean of the untraced runs just
+  before and after; for "none", the lowest and highest untraced run over
+  their median.
 - delivered and lost: every process's opens over the tracer's whole run.
   stdout null: to /dev/null, counts from the tracer's own summary on stderr;
   count: through a FIFO to an awk that counts lines (its CPU is not in the
