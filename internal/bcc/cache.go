@@ -1,7 +1,6 @@
 package bcc
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -104,32 +103,22 @@ func compilerLibraries() (string, error) {
 		return "", fmt.Errorf("reading mapped libraries: %w", err)
 	}
 	defer f.Close()
-	seen := map[string]bool{}
+	paths, err := mappedFiles(f, func(base string) bool {
+		return strings.HasPrefix(base, "libbcc") || strings.HasPrefix(base, "libLLVM") || strings.HasPrefix(base, "libclang")
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(paths) == 0 {
+		return "", errors.New("no libbcc mapped into this process")
+	}
 	var ids []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.SplitN(sc.Text(), " ", 6)
-		if len(fields) < 6 {
-			continue
-		}
-		path := strings.TrimSpace(fields[5])
-		base := filepath.Base(path)
-		if seen[path] || !(strings.HasPrefix(base, "libbcc") || strings.HasPrefix(base, "libLLVM") || strings.HasPrefix(base, "libclang")) {
-			continue
-		}
-		seen[path] = true
+	for _, path := range paths {
 		st, err := os.Stat(path)
 		if err != nil {
 			return "", err
 		}
 		ids = append(ids, fmt.Sprintf("%s %d %d %d", path, st.Sys().(*syscall.Stat_t).Ino, st.Size(), st.ModTime().UnixNano()))
-	}
-	if err := sc.Err(); err != nil {
-		return "", err
-	}
-	if len(ids) == 0 {
-		return "", errors.New("no libbcc mapped into this process")
 	}
 	sort.Strings(ids)
 	return strings.Join(ids, "\n"), nil

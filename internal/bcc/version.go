@@ -47,6 +47,21 @@ func LoadedLibrary() (path, version string, err error) {
 // libbccFromMaps finds libbcc.so* among the files of /proc/<pid>/maps lines
 // like "7f..-7f.. r-xp 00000000 fe:00 1234  /usr/lib/.../libbcc.so.0.26.0".
 func libbccFromMaps(r io.Reader) (string, error) {
+	paths, err := mappedFiles(r, func(base string) bool { return strings.HasPrefix(base, "libbcc.so") })
+	if err != nil {
+		return "", err
+	}
+	if len(paths) == 0 {
+		return "", fmt.Errorf("no libbcc.so mapped into this process")
+	}
+	return paths[0], nil
+}
+
+// mappedFiles lists, once each and in order, the files of /proc/<pid>/maps
+// lines whose base name match accepts.
+func mappedFiles(r io.Reader, match func(base string) bool) ([]string, error) {
+	seen := map[string]bool{}
+	var paths []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -55,14 +70,15 @@ func libbccFromMaps(r io.Reader) (string, error) {
 			continue
 		}
 		path := strings.TrimSpace(fields[5])
-		if strings.HasPrefix(filepath.Base(path), "libbcc.so") {
-			return path, nil
+		if !seen[path] && match(filepath.Base(path)) {
+			seen[path] = true
+			paths = append(paths, path)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("reading mapped libraries: %w", err)
+		return nil, fmt.Errorf("reading mapped libraries: %w", err)
 	}
-	return "", fmt.Errorf("no libbcc.so mapped into this process")
+	return paths, nil
 }
 
 // LibraryVersion returns the version in a shared object's name:
