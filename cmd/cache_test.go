@@ -131,3 +131,31 @@ func TestTracePipeProgramsAreNotCached(t *testing.T) {
 		t.Errorf("stored: %v", entries)
 	}
 }
+
+// probe, top and life take -p from a table too: other pids, same program.
+func TestPIDValuesShareAnEntry(t *testing.T) {
+	needRootAndTracefs(t)
+	env, _ := freshCache(t)
+	for _, args := range [][]string{
+		{"probe", `t:syscalls:sys_enter_getppid "%d", args->__syscall_nr`},
+		{"top", "--json"},
+		{"life"},
+	} {
+		var notes []string
+		for _, pid := range []string{"1", "2"} {
+			c := exec.Command(gosnoopBinary, append(append([]string{args[0], "-v", "-d", "100ms", "-p", pid}, args[1:]...))...)
+			if args[0] == "top" {
+				c = exec.Command(gosnoopBinary, "top", "-v", "--json", "-p", pid, "1", "1")
+			}
+			c.Env = env
+			out, err := c.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %v\n%s", c.Args, err, out)
+			}
+			notes = append(notes, string(out))
+		}
+		if !strings.Contains(notes[0], "compiled and stored") || !strings.Contains(notes[1], "loaded from the compile cache") {
+			t.Errorf("%s -p 1 then -p 2:\n%s\n---\n%s", args[0], notes[0], notes[1])
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/mounts"
 	"github.com/gosnoop/gosnoop/internal/output"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/programs/life"
 )
@@ -65,7 +66,10 @@ func runLife(c *cli.Context) error {
 		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
 			_, err := life.Plan(&o, mode, k, logf)
 			return err
-		}, func() (string, error) { return life.Render(o) })
+		}, func() (string, error) {
+			src, err := life.Render(o)
+			return src + render.PIDComment(o.PID), err
+		})
 	}
 
 	s, err := session.Start(c.Context, session.Config{
@@ -105,6 +109,7 @@ func runLife(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	tracePID(s, o.PID)
 	if err := s.Load(src, reader); err != nil {
 		return err
 	}

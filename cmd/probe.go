@@ -126,7 +126,7 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("ebpf") {
-		_, err = io.WriteString(c.App.Writer, src)
+		_, err = io.WriteString(c.App.Writer, src+render.PIDComment(cfg.prog.PID))
 		return err
 	}
 
@@ -168,6 +168,7 @@ func runProbe(c *cli.Context) error {
 			}
 		},
 	}
+	tracePID(s, cfg.prog.PID)
 	if err := s.Load(src, events); err != nil {
 		return err
 	}

@@ -9,8 +9,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gosnoop/gosnoop/internal/attach"
+	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/render"
+	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
 )
 
@@ -123,4 +125,12 @@ func ebpfView() kernel.View {
 		return kernel.Live{Dir: dir}
 	}
 	return kernel.Assumed{}
+}
+
+// tracePID has s write the process to trace into the program's PIDTable
+// after every load (render's "pid_filter"); 0 traces every process.
+func tracePID(s *session.Session, pid uint32) {
+	if pid != 0 {
+		s.Init = func(m *bcc.Module) error { return m.WriteU32(render.PIDTable, 0, pid) }
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/mounts"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/programs/top"
 )
@@ -123,7 +124,10 @@ func runTop(c *cli.Context) error {
 		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
 			_, err := top.Plan(&cfg.prog, mode, k, logf)
 			return err
-		}, func() (string, error) { return top.Render(cfg.prog) })
+		}, func() (string, error) {
+			src, err := top.Render(cfg.prog)
+			return src + render.PIDComment(cfg.prog.PID), err
+		})
 	}
 
 	s, err := session.Start(c.Context, session.Config{
@@ -142,6 +146,7 @@ func runTop(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	tracePID(s, cfg.prog.PID)
 	if err := s.Load(src); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/programs/top"
 )
 
@@ -26,6 +27,9 @@ func TestTopTableFullIsCounted(t *testing.T) {
 		t.Skipf("no headers with kernel structs: %v", err)
 	}
 	defer m.Close()
+	if err := m.WriteU32(render.PIDTable, 0, o.PID); err != nil {
+		t.Fatal(err)
+	}
 	for _, ev := range []string{"sys_enter_pread64", "sys_exit_pread64"} {
 		if err := m.AttachTracepoint("syscalls", ev); err != nil {
 			t.Fatal(err)

@@ -12,18 +12,27 @@ import (
 	"text/template"
 )
 
-// walkSource defines the C the programs share, as named templates:
-// "dentry_walk", a dentry's path up to its filesystem's root.
-//
-//go:embed walk.c.tmpl
-var walkSource string
+// The C the programs share, as named templates: "dentry_walk", a dentry's
+// path up to its filesystem's root; "pid_filter", the process to trace,
+// read from the table PIDTable.
+var (
+	//go:embed walk.c.tmpl
+	walkSource string
+	//go:embed pid.c.tmpl
+	pidSource string
+)
+
+// PIDTable is the BPF array (one u32) "pid_filter" reads the process to
+// trace from; a command writes it after loading, before attaching.
+const PIDTable = "gosnoop_pid"
 
 // Parse parses an embedded template, with the shared ones defined. Our
 // own templates are fixed at build time, so a parse error is a programming
 // error caught by every test.
 func Parse(name, text string) *template.Template {
 	t := template.Must(template.New(name).Option("missingkey=error").Parse(text))
-	return template.Must(t.New("walk.c.tmpl").Parse(walkSource)).Lookup(name)
+	template.Must(t.New("walk.c.tmpl").Parse(walkSource))
+	return template.Must(t.New("pid.c.tmpl").Parse(pidSource)).Lookup(name)
 }
 
 // Execute runs t with opts and tidies blank lines left by options that
@@ -95,4 +104,13 @@ func WalkPath(names []byte, cut bool) string {
 		p = "…" + p
 	}
 	return p
+}
+
+// PIDComment says in a C comment, for --ebpf, what a command writes to
+// PIDTable: the value a bcc tool would have pasted into the C.
+func PIDComment(pid uint32) string {
+	if pid == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n// %s[0]: %d (written before attaching)\n", PIDTable, pid)
 }
