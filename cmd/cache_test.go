@@ -143,8 +143,8 @@ func TestPIDValuesShareAnEntry(t *testing.T) {
 	} {
 		var notes []string
 		for _, pid := range []string{"1", "2"} {
-			c := exec.Command(gosnoopBinary, append(append([]string{args[0], "-v", "-d", "100ms", "-p", pid}, args[1:]...))...)
-			if args[0] == "top" {
+			c := exec.Command(gosnoopBinary, append([]string{args[0], "-v", "-d", "100ms", "-p", pid}, args[1:]...)...)
+			if args[0] == "top" { // top has no -d: one 1 s interval
 				c = exec.Command(gosnoopBinary, "top", "-v", "--json", "-p", pid, "1", "1")
 			}
 			c.Env = env
