@@ -3,6 +3,9 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"os"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
+	"github.com/gosnoop/gosnoop/internal/tracefs"
 	"github.com/gosnoop/gosnoop/programs/probe"
 )
 
@@ -41,8 +45,11 @@ it is applied in Go, so no format string reaches the kernel.`,
    gosnoop probe 'p:do_sys_openat2 "%s", arg2@user'
    gosnoop probe 'r:do_sys_openat2 (retval < 0) "failed: %d", retval'
    gosnoop probe -p 181 -M 10 't:syscalls:sys_enter_read "fd %d, %lu bytes", args->fd, args->count'
-   gosnoop probe --ebpf 't:syscalls:sys_enter_openat "%s", args->filename'   # print the C`),
+   gosnoop probe --ebpf 't:syscalls:sys_enter_openat "%s", args->filename'   # print the C
+   gosnoop probe -l 'syscalls:sys_enter_open*'                               # what can be probed
+   gosnoop probe -l 't:syscalls:sys_enter_openat' -v                         # and its fields`),
 	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the tracepoints (and, with kprobes, kernel functions) whose name matches `GLOB`, e.g. 'syscalls:sys_enter_open*', instead of probing; with -v, a single tracepoint's fields"},
 		pidFlag,
 		uidFlag,
 		nameFlag,
@@ -61,6 +68,7 @@ it is applied in Go, so no format string reaches the kernel.`,
 }
 
 type probeConfig struct {
+	list      string // --list GLOB: list targets instead of probing
 	prog      probe.Options
 	print     probe.PrintOptions
 	maxEvents uint64
@@ -75,6 +83,16 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	texts, err := specsAndTrailingFlags(c)
 	if err != nil {
 		return cfg, err
+	}
+	if c.IsSet("list") {
+		if len(texts) > 0 {
+			return cfg, usageErrorf("--list takes no SPEC, got %q", texts[0])
+		}
+		cfg.list = c.String("list")
+		if _, err := path.Match(strings.TrimPrefix(strings.TrimPrefix(cfg.list, "t:"), "p:"), ""); err != nil || cfg.list == "" {
+			return cfg, usageErrorf("--list wants a glob such as 'syscalls:sys_enter_open*', not %q", cfg.list)
+		}
+		return cfg, nil
 	}
 	if len(texts) == 0 {
 		return cfg, usageErrorf("probe needs at least one SPEC, e.g. 't:syscalls:sys_enter_openat \"%%s\", args->filename' (see gosnoop probe --help)")
@@ -116,6 +134,9 @@ func runProbe(c *cli.Context) error {
 	cfg, err := parseProbeFlags(c)
 	if err != nil {
 		return err
+	}
+	if c.IsSet("list") {
+		return listTargets(c.App.Writer, cfg.list, c.Bool("verbose"))
 	}
 	duration, err := optionalDuration(c)
 	if err != nil {
@@ -234,4 +255,48 @@ func commandFlag(cmd *cli.Command, name string) cli.Flag {
 		}
 	}
 	return nil
+}
+
+// listTargets prints what matches glob, one spec prefix and name per line,
+// and with verbose a single tracepoint's fields. It needs no BPF privilege,
+// only a readable tracefs, and mounts nothing.
+func listTargets(w io.Writer, glob string, verbose bool) error {
+	dir := ""
+	for _, d := range tracefs.Candidates {
+		if f, err := os.Open(filepath.Join(d, "events")); err == nil {
+			f.Close()
+			dir = d
+			break
+		}
+	}
+	if dir == "" {
+		return fmt.Errorf("no readable tracefs at %s (try: sudo gosnoop probe -l %q)", strings.Join(tracefs.Candidates, " or "), glob)
+	}
+	kprobes, _ := kernel.Kprobes(dir)
+	targets, err := probe.List(dir, glob, kprobes)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		what := "tracepoint"
+		if kprobes {
+			what = "tracepoint or kernel function"
+		}
+		return fmt.Errorf("no %s matches %q (tracepoints are CATEGORY:EVENT, e.g. 'syscalls:sys_enter_open*')", what, glob)
+	}
+	var b strings.Builder
+	for _, t := range targets {
+		b.WriteString(output.EscapeLines(t.String()))
+	}
+	if verbose && len(targets) == 1 && targets[0].Kind == 't' {
+		fields, err := probe.Fields(dir, targets[0])
+		if err != nil {
+			return err
+		}
+		for _, f := range fields {
+			fmt.Fprintf(&b, "    args->%s  %s\n", f.Name, f.Type)
+		}
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,49 @@ func TestProbeUnknownKernelType(t *testing.T) {
 	code, stdout, stderr := run(t, "probe", "-d", "1", `t:syscalls:sys_enter_read "%d", ((struct no_such_kernel_type *)0)->x`)
 	if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "the kernel's BTF has no struct no_such_kernel_type") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// -l lists what a spec can name, as the spec names it; -v adds a single
+// tracepoint's fields; without tracefs access it says so in one line.
+func TestProbeList(t *testing.T) {
+	needRootAndTracefs(t)
+	out, err := exec.Command(gosnoopBinary, "probe", "-l", "syscalls:sys_enter_open*").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for _, want := range []string{"t:syscalls:sys_enter_open", "t:syscalls:sys_enter_openat", "t:syscalls:sys_enter_openat2"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("no %s in:\n%s", want, out)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "t:syscalls:sys_enter_open") {
+			t.Errorf("%q does not match the glob", l)
+		}
+	}
+	out, err = exec.Command(gosnoopBinary, "probe", "-v", "-l", "t:syscalls:sys_enter_openat").Output()
+	if err != nil || !strings.HasPrefix(string(out), "t:syscalls:sys_enter_openat\n") || !strings.Contains(string(out), "    args->filename  const char *\n") || strings.Contains(string(out), "common_") {
+		t.Errorf("-v -l one tracepoint: %v\n%s", err, out)
+	}
+	code, _, stderr := asNobody(t, "probe", "-l", "syscalls:*")
+	if st, err := os.Stat("/sys/kernel/tracing"); err == nil && st.Mode().Perm()&0o005 == 0o005 && code == 0 {
+		return // a tracefs open to all: nothing to refuse
+	}
+	if code != 1 || !strings.Contains(stderr, "no readable tracefs") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("as nobody: exit %d, %q", code, stderr)
+	}
+}
+
+func TestProbeListUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"probe", "-l", "["},
+		{"probe", "-l", "syscalls:*", `t:syscalls:sys_enter_openat "%s", args->filename`},
+	} {
+		code, _, stderr := run(t, args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
 	}
 }
