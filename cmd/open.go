@@ -27,6 +27,7 @@ var openCommand = &cli.Command{
    gosnoop open -T                   # include timestamps
    gosnoop open -U                   # include UID
    gosnoop open -x                   # only failed opens
+   gosnoop open -x -E                # only failed opens, errors by name
    gosnoop open -p 181               # only PID 181
    gosnoop open -t 123               # only TID 123
    gosnoop open -u 1000              # only UID 1000
@@ -46,6 +47,7 @@ var openCommand = &cli.Command{
 		timestampFlag,
 		&cli.BoolFlag{Name: "print-uid", Aliases: []string{"U"}, Usage: "include a UID column"},
 		&cli.BoolFlag{Name: "extended-fields", Aliases: []string{"e"}, Usage: "include the open flags and mode (octal)"},
+		&cli.BoolFlag{Name: "errno-names", Aliases: []string{"E"}, Usage: "show ERR as a name (ENOENT) rather than a number"},
 		durationFlag,
 		bufferPagesFlag,
 		jsonFlag,
@@ -81,12 +83,13 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 			Output:     open.Output(c.String("output")),
 		},
 		print: open.PrintOptions{
-			Name:      c.String("name"),
-			Timestamp: c.Bool("timestamp"),
-			PrintUID:  c.Bool("print-uid"),
-			Extended:  c.Bool("extended-fields"),
-			JSON:      c.Bool("json"),
-			TIDColumn: c.IsSet("tid"),
+			Name:       c.String("name"),
+			Timestamp:  c.Bool("timestamp"),
+			PrintUID:   c.Bool("print-uid"),
+			Extended:   c.Bool("extended-fields"),
+			JSON:       c.Bool("json"),
+			TIDColumn:  c.IsSet("tid"),
+			ErrnoNames: c.Bool("errno-names"),
 		},
 		ebpf:    c.Bool("ebpf"),
 		verbose: c.Bool("verbose"),

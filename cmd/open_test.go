@@ -201,6 +201,7 @@ type openEvent struct {
 	Comm  string `json:"comm"`
 	FD    int    `json:"fd"`
 	Errno int    `json:"errno"`
+	Name  string `json:"errno_name"`
 	Flags int    `json:"flags"`
 	Mode  int    `json:"mode"`
 	Path  string `json:"path"`
@@ -288,7 +289,7 @@ func TestOpenEndToEnd(t *testing.T) {
 				t.Errorf("%s: got %+v, want comm cat fd>=3 errno 0", present, got)
 			}
 			got = tr.waitFor(t, missing, missingPID)
-			if got.Comm != "cat" || got.FD != -1 || got.Errno != int(syscall.ENOENT) {
+			if got.Comm != "cat" || got.FD != -1 || got.Errno != int(syscall.ENOENT) || got.Name != "ENOENT" {
 				t.Errorf("%s: got %+v, want comm cat fd -1 errno %d", missing, got, syscall.ENOENT)
 			}
 			if got.TID != got.PID {

@@ -22,12 +22,13 @@ type Printer struct {
 
 // PrintOptions are the columns and filters of gosnoop open's output.
 type PrintOptions struct {
-	JSON      bool
-	Timestamp bool   // TIME(s): seconds since the first event printed
-	PrintUID  bool   // UID column
-	Extended  bool   // FLAGS and MODE columns
-	TIDColumn bool   // TID instead of PID
-	Name      string // only comms containing it, filtered here rather than in C
+	JSON       bool
+	Timestamp  bool   // TIME(s): seconds since the first event printed
+	PrintUID   bool   // UID column
+	Extended   bool   // FLAGS and MODE columns
+	TIDColumn  bool   // TID instead of PID
+	ErrnoNames bool   // ERR as ENOENT rather than 2
+	Name       string // only comms containing it, filtered here rather than in C
 }
 
 // NewPrinter prints to w.
@@ -56,7 +57,11 @@ func (p *Printer) Header() {
 	}
 	b = append(output.AppendLeft(b, []byte(id), 6), ' ')
 	b = append(output.AppendLeft(b, []byte("COMM"), 16), ' ')
-	b = append(b, "  FD ERR "...)
+	if p.cfg.ErrnoNames {
+		b = append(b, "  FD ERR     "...)
+	} else {
+		b = append(b, "  FD ERR "...)
+	}
 	if p.cfg.Extended {
 		b = append(b, "FLAGS    MODE "...)
 	}
@@ -100,7 +105,13 @@ func (p *Printer) appendRow(b []byte, ev *Event, comm, path []byte) []byte {
 	b = append(output.AppendLeft(b, strconv.AppendUint(num[:0], uint64(id), 10), 6), ' ')
 	b = append(output.AppendEscapedLeft(b, comm, 16), ' ')
 	b = append(output.AppendRight(b, strconv.AppendInt(num[:0], int64(ev.FD()), 10), 4, ' '), ' ')
-	b = append(output.AppendRight(b, strconv.AppendInt(num[:0], int64(ev.Errno()), 10), 3, ' '), ' ')
+	if name := ErrnoName(ev.Errno()); p.cfg.ErrnoNames && name != "" {
+		b = append(output.AppendLeft(b, []byte(name), 7), ' ')
+	} else if p.cfg.ErrnoNames {
+		b = append(output.AppendLeft(b, strconv.AppendInt(num[:0], int64(ev.Errno()), 10), 7), ' ')
+	} else {
+		b = append(output.AppendRight(b, strconv.AppendInt(num[:0], int64(ev.Errno()), 10), 3, ' '), ' ')
+	}
 	if p.cfg.Extended {
 		b = append(output.AppendRight(b, strconv.AppendUint(num[:0], uint64(uint32(ev.Flags)), 8), 8, '0'), ' ')
 		b = append(output.AppendRight(b, strconv.AppendUint(num[:0], uint64(ev.Mode), 8), 4, '0'), ' ')
@@ -128,6 +139,8 @@ func (p *Printer) appendJSON(b []byte, ev *Event, comm, path []byte) []byte {
 	b = strconv.AppendInt(b, int64(ev.FD()), 10)
 	b = append(b, `,"errno":`...)
 	b = strconv.AppendInt(b, int64(ev.Errno()), 10)
+	b = append(b, `,"errno_name":"`...)
+	b = append(append(b, ErrnoName(ev.Errno())...), '"')
 	b = append(b, `,"flags":`...)
 	b = strconv.AppendInt(b, int64(ev.Flags), 10)
 	b = append(b, `,"mode":`...)

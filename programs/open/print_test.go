@@ -3,6 +3,9 @@ package open
 import (
 	"encoding/json"
 	"io"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -46,7 +49,7 @@ func TestOpenPrinterJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
 		t.Fatalf("%q: %v", out.String(), err)
 	}
-	want := map[string]any{"ts_ns": 1.5e9, "pid": 4242.0, "tid": 4243.0, "uid": 1000.0, "comm": "cat", "fd": -1.0, "errno": 2.0,
+	want := map[string]any{"ts_ns": 1.5e9, "pid": 4242.0, "tid": 4243.0, "uid": 1000.0, "comm": "cat", "fd": -1.0, "errno": 2.0, "errno_name": "ENOENT",
 		"flags": float64(0o2000000), "mode": float64(0o644), "path": "/tmp/a \"quoted\"\tpath\ufffd", "truncated": false}
 	for k, v := range want {
 		if got[k] != v {
@@ -108,5 +111,45 @@ func BenchmarkOpenPrinter(b *testing.B) {
 				p.Print(&ev)
 			}
 		})
+	}
+}
+
+func TestOpenPrinterErrnoNames(t *testing.T) {
+	var out strings.Builder
+	p := NewPrinter(&out, PrintOptions{ErrnoNames: true})
+	p.Header()
+	ev := sampleEvent() // ENOENT
+	p.Print(&ev)
+	ev.Ret = -4095 // no name
+	p.Print(&ev)
+	ev.Ret = 3
+	p.Print(&ev)
+	want := "PID    COMM               FD ERR     PATH\n" +
+		"4242   cat                -1 ENOENT  /tmp/a \"quoted\"\\tpath\\xff\n" +
+		"4242   cat                -1 4095    /tmp/a \"quoted\"\\tpath\\xff\n" +
+		"4242   cat                 3 0       /tmp/a \"quoted\"\\tpath\\xff\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// The errno names are the kernel's, number for number.
+func TestErrnoNamesMatchTheHeaders(t *testing.T) {
+	seen := 0
+	for _, f := range []string{"/usr/include/asm-generic/errno-base.h", "/usr/include/asm-generic/errno.h"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Skipf("no kernel UAPI headers to check against: %v", err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^#define\s+(E[A-Z0-9]+)\s+(\d+)\s`).FindAllStringSubmatch(string(data), -1) {
+			n, _ := strconv.Atoi(m[2])
+			if got := ErrnoName(int32(n)); got != m[1] {
+				t.Errorf("%d: %q, the header says %s", n, got, m[1])
+			}
+			seen++
+		}
+	}
+	if seen != len(errnoNames) || ErrnoName(0) != "" {
+		t.Errorf("%d names in the headers, %d in the table", seen, len(errnoNames))
 	}
 }
