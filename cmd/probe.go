@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
@@ -54,6 +55,8 @@ it is applied in Go, so no format string reaches the kernel.`,
 		uidFlag,
 		nameFlag,
 		timestampFlag,
+		&cli.BoolFlag{Name: "cpu", Aliases: []string{"C"}, Usage: "include a CPU column"},
+		&cli.BoolFlag{Name: "include-self", Usage: "keep gosnoop's own events (dropped in the kernel by default, as bcc's trace does)"},
 		&cli.StringFlag{Name: "max-events", Aliases: []string{"M"}, Usage: "stop after `N` events"},
 		durationFlag,
 		&cli.StringFlag{Name: "string-size", Value: strconv.Itoa(probe.DefaultStringSize), Usage: "bytes kept of each %s value (decimal)"},
@@ -112,6 +115,9 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		return cfg, err
 	}
 	cfg.prog.PID, cfg.prog.UID = ids.pid, ids.uid
+	cfg.prog.IncludeSelf = c.Bool("include-self")
+	// After the trailing flags: options may follow the specs.
+	cfg.print = probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json"), CPU: c.Bool("cpu")}
 	if c.IsSet("max-events") {
 		n, err := strconv.ParseUint(c.String("max-events"), 10, 64)
 		if err != nil || n == 0 {
@@ -189,7 +195,17 @@ func runProbe(c *cli.Context) error {
 			}
 		},
 	}
-	tracePID(s, cfg.prog.PID)
+	s.Init = func(m *bcc.Module) error {
+		if cfg.prog.PID != 0 {
+			if err := m.WriteU32(render.PIDTable, 0, cfg.prog.PID); err != nil {
+				return err
+			}
+		}
+		if !cfg.prog.IncludeSelf {
+			return m.WriteU32(probe.SelfTable, 0, uint32(os.Getpid()))
+		}
+		return nil
+	}
 	if err := s.Load(src, events); err != nil {
 		return err
 	}

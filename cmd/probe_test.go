@@ -292,3 +292,50 @@ func TestProbeListUsage(t *testing.T) {
 		}
 	}
 }
+
+// gosnoop's own events are dropped in the kernel unless --include-self:
+// its perf reader polls every 20 ms, so sys_enter_poll sees it at once.
+func TestProbeExcludesItself(t *testing.T) {
+	needRootAndTracefs(t)
+	for _, include := range []bool{false, true} {
+		args := []string{"probe", "--json", "-C", "-d", "1", `t:syscalls:sys_enter_poll "%d", args->nfds`}
+		if include {
+			args = append(args, "--include-self")
+		}
+		c := exec.Command(gosnoopBinary, args...)
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		self := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var ev struct {
+				PID int  `json:"pid"`
+				CPU *int `json:"cpu"`
+			}
+			if line == "" {
+				continue
+			}
+			if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.CPU == nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			if ev.PID == c.Process.Pid {
+				self++
+			}
+		}
+		if include && self == 0 {
+			t.Errorf("--include-self: none of gosnoop's own polls in a second:\n%s", tail(string(out), 1000))
+		}
+		if !include && self > 0 {
+			t.Errorf("%d of gosnoop's own events without --include-self", self)
+		}
+	}
+}
+
+func TestProbeCPUColumn(t *testing.T) {
+	needRootAndTracefs(t)
+	out, err := exec.Command(gosnoopBinary, "probe", "-C", "--include-self", "-M", "1", `t:syscalls:sys_enter_poll`).Output()
+	if err != nil || !strings.HasPrefix(string(out), "CPU PID     TID     COMM") {
+		t.Errorf("%v\n%s", err, out)
+	}
+}

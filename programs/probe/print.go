@@ -23,6 +23,7 @@ type Printer struct {
 type PrintOptions struct {
 	JSON      bool
 	Timestamp bool   // TIME(s): seconds since the first event printed
+	CPU       bool   // CPU column
 	Name      string // only comms containing it, filtered here rather than in C
 }
 
@@ -38,6 +39,9 @@ func (p *Printer) Header() {
 	}
 	if p.cfg.Timestamp {
 		fmt.Fprintf(p.w, "%-14s ", "TIME(s)")
+	}
+	if p.cfg.CPU {
+		fmt.Fprintf(p.w, "%-3s ", "CPU")
 	}
 	fmt.Fprintf(p.w, "%-7s %-7s %-16s %-16s %s\n", "PID", "TID", "COMM", "FUNC", "MESSAGE")
 }
@@ -82,6 +86,9 @@ func (p *Printer) Print(spec *Spec, ev *Event) bool {
 	} else {
 		if p.cfg.Timestamp {
 			b = append(output.AppendLeft(b, output.AppendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
+		}
+		if p.cfg.CPU {
+			b = fmt.Appendf(b, "%-3d ", ev.Header.CPU)
 		}
 		b = fmt.Appendf(b, "%-7d %-7d ", ev.Header.PID, ev.Header.TID)
 		b = append(output.AppendEscapedLeft(b, comm, 16), ' ')

@@ -79,7 +79,14 @@ type Options struct {
 	PID        uint32 // 0: any process
 	UID        int64  // render.AnyUID: any user
 	StringSize int    // bytes kept of each %s value
+	// IncludeSelf keeps gosnoop's own events; otherwise the program drops
+	// those of the process in SelfTable, which the command writes.
+	IncludeSelf bool
 }
+
+// SelfTable is the BPF array (one u32) the program reads gosnoop's own pid
+// from, to drop its events (as bcc's trace does).
+const SelfTable = "gosnoop_self"
 
 // KernelTypes returns the kernel types every spec names (see
 // Spec.KernelTypes): the program's roots for headers made from BTF.
@@ -193,10 +200,11 @@ func Render(o Options) (string, error) {
 		HeaderSize  int
 		PID         uint32
 		UID         int64
+		IncludeSelf bool
 		KernelTypes bool
 		Probes      []probeRender
 		Functions   []*functionRender
-	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, KernelTypes: len(o.KernelTypes()) > 0}
+	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0}
 
 	tracepoints := map[[2]string]*functionRender{}
 	for i, s := range o.Specs {

@@ -44,7 +44,7 @@ func TestRenderProbes(t *testing.T) {
 	}
 	for name, specs := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := Options{UID: render.AnyUID, StringSize: DefaultStringSize}
+			o := Options{UID: render.AnyUID, StringSize: DefaultStringSize, IncludeSelf: name == "bare"}
 			for _, s := range specs {
 				o.Specs = append(o.Specs, mustParse(t, s))
 			}
