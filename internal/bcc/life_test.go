@@ -26,7 +26,7 @@ func TestLifeProgramsLoad(t *testing.T) {
 	if _, err := life.Plan(&o, "kprobe", view, t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	if params, err := btfheader.Params(btfheader.VmlinuxPath, "vfs_rename"); err == nil && len(params) > 0 && params[0].Type == "struct renamedata *" && !o.RenameData {
+	if protos, err := btfheader.Params(btfheader.VmlinuxPath, "vfs_rename"); err == nil && len(protos["vfs_rename"]) > 0 && protos["vfs_rename"][0].Type == "struct renamedata *" && !o.RenameData {
 		t.Error("vfs_rename takes a struct renamedata here, but the plan does not probe it")
 	}
 	o.Opens, o.Removals = life.OpenSyscalls, life.RemovalSyscalls

@@ -221,33 +221,38 @@ type Param struct {
 	Name, Type string
 }
 
-// Params returns the parameters of kernel function fn as the BTF at path
-// declares them: the prototype the running kernel was built with, which a
-// program probing fn's arguments must follow.
-func Params(path, fn string) ([]Param, error) {
+// Params returns the parameters of kernel functions fns as the BTF at path
+// declares them, parsing it once: the prototypes the running kernel was
+// built with, which a program probing their arguments must follow. A
+// function the BTF does not have (or has without a prototype) is left out.
+func Params(path string, fns ...string) (map[string][]Param, error) {
 	btf, err := parse(path)
 	if err != nil {
 		return nil, err
 	}
 	defer C.btf__free(btf)
-	cname := C.CString(fn)
-	defer C.free(unsafe.Pointer(cname))
-	id := C.gs_find(btf, cname, C.GS_KIND_FUNC)
-	if id < 0 {
-		return nil, fmt.Errorf("the kernel's BTF has no function %s", fn)
-	}
-	proto := C.gs_type(btf, C.__u32(id))
-	if C.gs_kind(btf, proto) != C.GS_KIND_FUNC_PROTO {
-		return nil, fmt.Errorf("the kernel's BTF has no prototype for %s", fn)
-	}
-	params := make([]Param, int(C.gs_vlen(btf, proto)))
-	for i := range params {
-		params[i] = Param{
-			Name: C.GoString(C.gs_param_name(btf, proto, C.int(i))),
-			Type: typeName(btf, uint32(C.gs_param_type(btf, proto, C.int(i)))),
+	out := map[string][]Param{}
+	for _, fn := range fns {
+		cname := C.CString(fn)
+		id := C.gs_find(btf, cname, C.GS_KIND_FUNC)
+		C.free(unsafe.Pointer(cname))
+		if id < 0 {
+			continue
 		}
+		proto := C.gs_type(btf, C.__u32(id))
+		if C.gs_kind(btf, proto) != C.GS_KIND_FUNC_PROTO {
+			continue
+		}
+		params := make([]Param, int(C.gs_vlen(btf, proto)))
+		for i := range params {
+			params[i] = Param{
+				Name: C.GoString(C.gs_param_name(btf, proto, C.int(i))),
+				Type: typeName(btf, uint32(C.gs_param_type(btf, proto, C.int(i)))),
+			}
+		}
+		out[fn] = params
 	}
-	return params, nil
+	return out, nil
 }
 
 // typeName writes type id as C would spell it in a declaration, without

@@ -34,10 +34,23 @@ func (k Fake) HasEvent(category, event string) bool {
 }
 func (Fake) TraceDir() string  { return "/fake/tracing" }
 func (Fake) RingBuffer() error { return nil }
-func (k Fake) Params(fn string) ([]btfheader.Param, error) {
-	if p, ok := k.Prototypes[fn]; ok {
-		return p, nil
+func (k Fake) Params(fns ...string) (map[string][]btfheader.Param, error) {
+	if k.Prototypes == nil {
+		return nil, fmt.Errorf("the fake kernel has no BTF")
 	}
-	return nil, fmt.Errorf("the fake kernel's BTF has no function %s", fn)
+	out := map[string][]btfheader.Param{}
+	for _, fn := range fns {
+		if p, ok := k.Prototypes[fn]; ok {
+			out[fn] = p
+		}
+	}
+	return out, nil
+}
+func (k Fake) HasFunctions(fns []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	for _, fn := range fns {
+		found[fn] = slices.Contains(k.Functions, fn)
+	}
+	return found, nil
 }
 func (k Fake) TaskPtRegs() bool { return k.Regs }

@@ -31,6 +31,31 @@ func FirstFunction(names []string) (string, error) {
 }
 
 func firstFunction(r io.Reader, names []string) (string, error) {
+	found, err := functions(r, names)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range names {
+		if found[n] {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("none of %s is in %s", strings.Join(names, ", "), kallsymsPath)
+}
+
+// Functions returns which of names /proc/kallsyms lists as functions, in
+// one pass over it (reading it takes tens of milliseconds): planners that
+// probe several functions ask once.
+func Functions(names []string) (map[string]bool, error) {
+	f, err := os.Open(kallsymsPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading kernel symbols: %w", err)
+	}
+	defer f.Close()
+	return functions(f, names)
+}
+
+func functions(r io.Reader, names []string) (map[string]bool, error) {
 	want := make(map[string]bool, len(names))
 	for _, n := range names {
 		want[n] = true
@@ -48,14 +73,9 @@ func firstFunction(r io.Reader, names []string) (string, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("reading kernel symbols: %w", err)
+		return nil, fmt.Errorf("reading kernel symbols: %w", err)
 	}
-	for _, n := range names {
-		if found[n] {
-			return n, nil
-		}
-	}
-	return "", fmt.Errorf("none of %s is in %s", strings.Join(names, ", "), kallsymsPath)
+	return found, nil
 }
 
 // Kprobes reports whether kprobes can be created, and if not, why. libbcc

@@ -59,3 +59,10 @@ func TestFirstFunctionOnThisKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFunctionsInOnePass(t *testing.T) {
+	found, err := functions(strings.NewReader(kallsyms), []string{"do_sys_open", "do_sys_data", "mod_fn", "nope"})
+	if err != nil || !found["do_sys_open"] || !found["mod_fn"] || found["do_sys_data"] || found["nope"] {
+		t.Errorf("%v, %v", found, err)
+	}
+}

@@ -10,11 +10,14 @@ import (
 type View interface {
 	Kprobes() (ok bool, reason string)
 	FirstFunction(candidates []string) (string, error)
+	// HasFunctions says which of names the kernel has, in one look.
+	HasFunctions(names []string) (map[string]bool, error)
 	HasEvent(category, event string) bool
 	TraceDir() string
 	RingBuffer() error
-	// Params is kernel function fn's prototype from the kernel's BTF.
-	Params(fn string) ([]btfheader.Param, error)
+	// Params are the prototypes of fns from the kernel's BTF, read once;
+	// a function the BTF lacks is left out.
+	Params(fns ...string) (map[string][]btfheader.Param, error)
 	// TaskPtRegs: programs can read the syscall's registers at its exit.
 	TaskPtRegs() bool
 }
@@ -22,14 +25,15 @@ type View interface {
 // Live is the running kernel, as seen through tracefs at dir.
 type Live struct{ Dir string }
 
-func (l Live) Kprobes() (bool, string)                    { return Kprobes(l.Dir) }
-func (l Live) FirstFunction(fns []string) (string, error) { return FirstFunction(fns) }
-func (l Live) HasEvent(category, event string) bool       { return tracefs.HasEvent(l.Dir, category, event) }
-func (l Live) TraceDir() string                           { return l.Dir }
-func (l Live) RingBuffer() error                          { return RingBuffer() }
-func (l Live) TaskPtRegs() bool                           { return TaskPtRegs() }
-func (l Live) Params(fn string) ([]btfheader.Param, error) {
-	return btfheader.Params(btfheader.VmlinuxPath, fn)
+func (l Live) Kprobes() (bool, string)                            { return Kprobes(l.Dir) }
+func (l Live) FirstFunction(fns []string) (string, error)         { return FirstFunction(fns) }
+func (l Live) HasFunctions(fns []string) (map[string]bool, error) { return Functions(fns) }
+func (l Live) HasEvent(category, event string) bool               { return tracefs.HasEvent(l.Dir, category, event) }
+func (l Live) TraceDir() string                                   { return l.Dir }
+func (l Live) RingBuffer() error                                  { return RingBuffer() }
+func (l Live) TaskPtRegs() bool                                   { return TaskPtRegs() }
+func (l Live) Params(fns ...string) (map[string][]btfheader.Param, error) {
+	return btfheader.Params(btfheader.VmlinuxPath, fns...)
 }
 
 // Assumed is the running kernel for a user who cannot look inside tracefs:
@@ -46,10 +50,20 @@ func (Assumed) FirstFunction(fns []string) (string, error) {
 	}
 	return fns[0], nil
 }
+func (Assumed) HasFunctions(fns []string) (map[string]bool, error) {
+	if found, err := Functions(fns); err == nil {
+		return found, nil
+	}
+	all := map[string]bool{}
+	for _, fn := range fns {
+		all[fn] = true
+	}
+	return all, nil
+}
 func (Assumed) HasEvent(string, string) bool { return true }
 func (Assumed) TraceDir() string             { return "tracefs" }
 func (Assumed) RingBuffer() error            { return nil }
 func (Assumed) TaskPtRegs() bool             { return TaskPtRegs() }
-func (Assumed) Params(fn string) ([]btfheader.Param, error) {
-	return btfheader.Params(btfheader.VmlinuxPath, fn)
+func (Assumed) Params(fns ...string) (map[string][]btfheader.Param, error) {
+	return btfheader.Params(btfheader.VmlinuxPath, fns...)
 }

@@ -188,20 +188,27 @@ func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)
 }
 
 func planKprobes(o *Options, k kernel.View, logf func(string, ...any)) ([]attach.Kprobe, error) {
-	for _, fn := range []string{"vfs_open", "vfs_unlink"} {
-		if _, err := k.FirstFunction([]string{fn}); err != nil {
-			return nil, err
-		}
-	}
-	var err error
-	if o.OpenPathArg, err = argument(k, "vfs_open", "struct path *", 1, logf); err != nil {
+	// Each of these reads the whole of kallsyms or the BTF: once each.
+	fns := append([]string{"vfs_open", "vfs_unlink", "vfs_rename"}, CreateFunctions...)
+	have, err := k.HasFunctions(fns)
+	if err != nil {
 		return nil, err
 	}
-	if o.OpenFileArg, err = argument(k, "vfs_open", "struct file *", 2, logf); err != nil {
+	for _, fn := range []string{"vfs_open", "vfs_unlink"} {
+		if !have[fn] {
+			return nil, fmt.Errorf("%s is not in /proc/kallsyms", fn)
+		}
+	}
+	protos, perr := k.Params(fns...)
+	arg := func(fn, typ string, guess int) (int, error) { return argument(protos, perr, fn, typ, guess, logf) }
+	if o.OpenPathArg, err = arg("vfs_open", "struct path *", 1); err != nil {
+		return nil, err
+	}
+	if o.OpenFileArg, err = arg("vfs_open", "struct file *", 2); err != nil {
 		return nil, err
 	}
 	// Since 5.12 a user namespace (now an idmap) comes first.
-	if o.UnlinkArg, err = argument(k, "vfs_unlink", "struct dentry *", 3, logf); err != nil {
+	if o.UnlinkArg, err = arg("vfs_unlink", "struct dentry *", 3); err != nil {
 		return nil, err
 	}
 	kprobes := []attach.Kprobe{
@@ -212,11 +219,12 @@ func planKprobes(o *Options, k kernel.View, logf func(string, ...any)) ([]attach
 	}
 	// A rename over a file ends it too; the return is vfs_unlink's.
 	o.RenameData = false
-	if _, err := k.FirstFunction([]string{"vfs_rename"}); err != nil {
-		logf("not probing vfs_rename (a rename over a file will not end its life): %v", err)
-	} else if params, err := k.Params("vfs_rename"); err != nil || len(params) == 0 || params[0].Type != "struct renamedata *" {
-		logf("not probing vfs_rename (a rename over a file will not end its life): no vfs_rename(struct renamedata *) in the kernel's BTF (%v)", err)
-	} else {
+	switch rename := protos["vfs_rename"]; {
+	case !have["vfs_rename"]:
+		logf("not probing vfs_rename (a rename over a file will not end its life): it is not in /proc/kallsyms")
+	case len(rename) == 0 || rename[0].Type != "struct renamedata *":
+		logf("not probing vfs_rename (a rename over a file will not end its life): no vfs_rename(struct renamedata *) in the kernel's BTF (%v)", perr)
+	default:
 		o.RenameData = true
 		kprobes = append(kprobes,
 			attach.Kprobe{Function: "vfs_rename", Program: UnlinkReturn, Return: true},
@@ -224,19 +232,19 @@ func planKprobes(o *Options, k kernel.View, logf func(string, ...any)) ([]attach
 	}
 	o.Creates = nil
 	for _, fn := range CreateFunctions {
-		if _, err := k.FirstFunction([]string{fn}); err != nil {
-			logf("not probing %s: %v", fn, err)
+		if !have[fn] {
+			logf("not probing %s: it is not in /proc/kallsyms", fn)
 			continue
 		}
 		guess := 3
 		if fn == "security_inode_create" {
 			guess = 2
 		}
-		arg, err := argument(k, fn, "struct dentry *", guess, logf)
+		n, err := arg(fn, "struct dentry *", guess)
 		if err != nil {
 			return nil, err
 		}
-		o.Creates = append(o.Creates, Probe{Function: fn, Arg: arg})
+		o.Creates = append(o.Creates, Probe{Function: fn, Arg: n})
 		kprobes = append(kprobes, attach.Kprobe{Function: fn, Program: "life_" + fn})
 	}
 	if o.MaxBirths == 0 {
@@ -245,12 +253,17 @@ func planKprobes(o *Options, k kernel.View, logf func(string, ...any)) ([]attach
 	return kprobes, nil
 }
 
-// argument finds the position of fn's parameter of type typ in the
-// kernel's BTF; without BTF it assumes guess and says so.
-func argument(k kernel.View, fn, typ string, guess int, logf func(string, ...any)) (int, error) {
-	params, err := k.Params(fn)
-	if err != nil {
-		logf("%v: assuming %s is argument %d of %s", err, typ, guess, fn)
+// argument finds the position of fn's parameter of type typ in protos, the
+// kernel's BTF prototypes; without them (perr, or fn missing) it assumes
+// guess and says so.
+func argument(protos map[string][]btfheader.Param, perr error, fn, typ string, guess int, logf func(string, ...any)) (int, error) {
+	params, ok := protos[fn]
+	if perr != nil || !ok {
+		why := perr
+		if why == nil {
+			why = fmt.Errorf("the kernel's BTF has no function %s", fn)
+		}
+		logf("%v: assuming %s is argument %d of %s", why, typ, guess, fn)
 		return guess, nil
 	}
 	for i, p := range params {

@@ -10,6 +10,7 @@ import (
 // CheckTargets makes sure every probe names something that exists,
 // before anything is compiled.
 func CheckTargets(specs []*Spec, k kernel.View) error {
+	var fns []string
 	for _, s := range specs {
 		if s.Kind == Tracepoint {
 			if !k.HasEvent(s.Category, s.Function) {
@@ -17,8 +18,18 @@ func CheckTargets(specs []*Spec, k kernel.View) error {
 			}
 			continue
 		}
-		if _, err := k.FirstFunction([]string{s.Function}); err != nil {
-			return fmt.Errorf("kernel function %s not found in /proc/kallsyms (it may be inlined or named differently; grep it there)", s.Function)
+		fns = append(fns, s.Function)
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	have, err := k.HasFunctions(fns) // one read of kallsyms for every spec
+	if err != nil {
+		return err
+	}
+	for _, fn := range fns {
+		if !have[fn] {
+			return fmt.Errorf("kernel function %s not found in /proc/kallsyms (it may be inlined or named differently; grep it there)", fn)
 		}
 	}
 	return nil

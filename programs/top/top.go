@@ -115,18 +115,22 @@ func Plan(o *Options, mode attach.Mode, k kernel.View, logf func(string, ...any)
 	if mode.UseKprobes(k, logf) {
 		var fns []string
 		for _, fn := range KprobeFunctions {
-			if (fn == "vfs_read" && !o.Reads) || (fn == "vfs_write" && !o.Writes) {
-				continue
+			if (fn == "vfs_read" && o.Reads) || (fn == "vfs_write" && o.Writes) {
+				fns = append(fns, fn)
 			}
-			if _, err := k.FirstFunction([]string{fn}); err != nil {
-				fns = nil
-				logf("not using kprobes: %v", err)
-				if mode == attach.Kprobes {
-					return plan, fmt.Errorf("--attach kprobe: %w", err)
-				}
-				break
+		}
+		have, err := k.HasFunctions(fns) // one read of kallsyms
+		for _, fn := range fns {
+			if err == nil && !have[fn] {
+				err = fmt.Errorf("%s is not in /proc/kallsyms", fn)
 			}
-			fns = append(fns, fn)
+		}
+		if err != nil {
+			fns = nil
+			logf("not using kprobes: %v", err)
+			if mode == attach.Kprobes {
+				return plan, fmt.Errorf("--attach kprobe: %w", err)
+			}
 		}
 		for _, fn := range fns {
 			program := KprobeRead
