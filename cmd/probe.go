@@ -195,16 +195,9 @@ func runProbe(c *cli.Context) error {
 			}
 		},
 	}
-	s.Init = func(m *bcc.Module) error {
-		if cfg.prog.PID != 0 {
-			if err := m.WriteU32(render.PIDTable, 0, cfg.prog.PID); err != nil {
-				return err
-			}
-		}
-		if !cfg.prog.IncludeSelf {
-			return m.WriteU32(probe.SelfTable, 0, uint32(os.Getpid()))
-		}
-		return nil
+	tracePID(s, cfg.prog.PID)
+	if !cfg.prog.IncludeSelf {
+		addInit(s, func(m *bcc.Module) error { return m.WriteU32(probe.SelfTable, 0, uint32(os.Getpid())) })
 	}
 	if err := s.Load(src, events); err != nil {
 		return err

@@ -131,6 +131,19 @@ func ebpfView() kernel.View {
 // after every load (render's "pid_filter"); 0 traces every process.
 func tracePID(s *session.Session, pid uint32) {
 	if pid != 0 {
-		s.Init = func(m *bcc.Module) error { return m.WriteU32(render.PIDTable, 0, pid) }
+		addInit(s, func(m *bcc.Module) error { return m.WriteU32(render.PIDTable, 0, pid) })
+	}
+}
+
+// addInit has s run init after every load too, after what it ran before.
+func addInit(s *session.Session, init func(*bcc.Module) error) {
+	before := s.Init
+	s.Init = func(m *bcc.Module) error {
+		if before != nil {
+			if err := before(m); err != nil {
+				return err
+			}
+		}
+		return init(m)
 	}
 }

@@ -80,7 +80,7 @@ func runCount(t *testing.T, src string) (calls uint64, tag uint64, note string) 
 	if err != nil || len(v) != 8 {
 		t.Fatalf("reading the count: %v", err)
 	}
-	if tag, err = m.ProgramTag("tracepoint__syscalls__sys_enter_getppid"); err != nil {
+	if tag, err = m.programTag("tracepoint__syscalls__sys_enter_getppid"); err != nil {
 		t.Fatal(err)
 	}
 	return binary.NativeEndian.Uint64(v), tag, m.Cache

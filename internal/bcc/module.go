@@ -224,9 +224,9 @@ func (m *Module) AttachTracepoint(category, event string) error {
 // Attached lists what this module attached, as kind:target.
 func (m *Module) Attached() []string { return append([]string(nil), m.attached...) }
 
-// ProgramTag returns the kernel's tag (a hash of the instructions it
+// programTag returns the kernel's tag (a hash of the instructions it
 // loaded) of a loaded function.
-func (m *Module) ProgramTag(prog string) (uint64, error) {
+func (m *Module) programTag(prog string) (uint64, error) {
 	fd, ok := m.progs[prog]
 	if !ok {
 		return 0, fmt.Errorf("%s is not loaded", prog)
