@@ -222,6 +222,15 @@ workload() {
 	fi
 }
 
+# median_awk defines median(s) for awk: the median of the numbers in the
+# space-separated string s.
+median_awk='
+	function median(s,   a, n, i, j, x) {
+		n = split(s, a, " ")
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+		return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}'
+
 # first_event cold|warm COMMAND...: median ms from exec to the first line
 # naming the marker, over first_runs runs, with COMMAND's stdout on
 # firstevent's pipe. cold: each run with an empty cache dir of its own (no
@@ -243,18 +252,13 @@ first_event() {
 	done
 	[ "$temp" = cold ] || rm -rf "$cache"
 	say "first event, $temp (ms): ${all[*]}"
-	printf '%s\n' "${all[@]}" | awk '
-		/^[0-9.]+$/ { v[n++] = $1; next } { bad++ }
+	printf '%s\n' "${all[@]}" | awk "$median_awk"'
+		/^[0-9.]+$/ { v = v " " $1; next } { bad++ }
 		END {
-			if (n == 0) { print "timeout"; exit }
-			sort(v, n)
-			printf "%.0f ms", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+			if (v == "") { print "timeout"; exit }
+			printf "%.0f ms", median(v)
 			if (bad) printf " (%d timed out)", bad
 			print ""
-		}
-		function sort(a, n,   i, j, t) {
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 		}'
 }
 
@@ -313,16 +317,17 @@ add_row() {
 # count (stdout through a FIFO to an awk that counts lines and "Lost N
 # events" lines). The tracer is ready when a line of its stderr (null) or
 # stdout (count) matches READY-REGEX.
-trace() {
-	local name=$1 output=$2 mode=$3 ready=$4
+# launch MODE READY ERR COUNT COMMAND...: starts COMMAND in the background,
+# stderr to ERR and stdout to /dev/null (MODE null) or through a FIFO to an
+# awk that counts lines and "Lost N events" lines into COUNT (MODE count);
+# sets tracer_pid (and reader_pid) and waits until a line of stderr (null)
+# or stdout (count) matches READY: 1 if none does.
+launch() {
+	local mode=$1 ready=$2 err=$3 count=$4 fifo=$tmp/fifo ready_file=$3
 	shift 4
-	local err=$tmp/tracer.err count=$tmp/count fifo=$tmp/fifo ready_file=$tmp/tracer.err
-	local delivered=– lost=– cpu=– rss=– bpfns=– c0 c1 t0 t1 bt0 bc0 bt1 bc1 i
-	[ "$mode" = count ] && ready_file=$tmp/ready
-	rm -f "$err" "$count" "$fifo" "$tmp/ready"
-	wait_quiet
-	say "$name $output: tracing while the workload runs ${duration}s"
+	rm -f "$err" "$count" "$fifo" "$err.ready"
 	if [ "$mode" = count ]; then
+		ready_file=$err.ready
 		mkfifo "$fifo"
 		awk -v ready_re="$ready" -v ready_file="$ready_file" '
 			!ready && $0 ~ ready_re { print > ready_file; close(ready_file); ready = 1; next }
@@ -336,15 +341,35 @@ trace() {
 		"$@" >/dev/null 2>"$err" &
 	fi
 	tracer_pid=$!
-	if ! wait_for "$ready_file" "$ready" "$tracer_pid" 120; then
+	wait_for "$ready_file" "$ready" "$tracer_pid" 120
+}
+
+# drop_reader: once the tracer is stopped, waits up to 10 s for the count
+# mode reader to end (the tracer's end closes the FIFO), then kills it.
+drop_reader() {
+	local i
+	[ -n "$reader_pid" ] || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$reader_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$reader_pid" 2>/dev/null || true
+	wait "$reader_pid" 2>/dev/null || true
+	reader_pid=
+}
+
+trace() {
+	local name=$1 output=$2 mode=$3 ready=$4
+	shift 4
+	local err=$tmp/tracer.err count=$tmp/count
+	local delivered=– lost=– cpu=– rss=– bpfns=– c0 c1 t0 t1 bt0 bc0 bt1 bc1
+	wait_quiet
+	say "$name $output: tracing while the workload runs ${duration}s"
+	if ! launch "$mode" "$ready" "$err" "$count" "$@"; then
 		say "$name $output did not start: $(tail -n 3 "$err" | tr '\n' ' ')"
 		stop "$tracer_pid"
 		tracer_pid=
-		if [ -n "$reader_pid" ]; then
-			kill "$reader_pid" 2>/dev/null || true
-			wait "$reader_pid" 2>/dev/null || true
-			reader_pid=
-		fi
+		drop_reader
 		row_fields=("$name" "$output" "$mode" "did not start" – – – – – – – 0 –)
 		return
 	fi
@@ -367,15 +392,8 @@ trace() {
 	cpu=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f%%", 100 * c / hz / (t1 - t0) }')
 	stop "$tracer_pid"
 	tracer_pid=
+	drop_reader
 	if [ "$mode" = count ]; then
-		# The reader ends when the tracer's end closes the FIFO.
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$reader_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$reader_pid" 2>/dev/null || true
-		wait "$reader_pid" 2>/dev/null || true
-		reader_pid=
 		read -r delivered lost <"$count" || true
 		# bpftrace reports lost events on either stream, depending on version.
 		lost=$((${lost:-0} + $(sed -n 's/.*Lost \([0-9]*\) events.*/\1/p' "$err" | awk '{ s += $1 } END { print s + 0 }')))
@@ -403,45 +421,23 @@ trace() {
 interleaved() {
 	local name=$1 mode=$2 ready=$3 i u=() t=() saved=$duration
 	shift 3
-	local err=$tmp/pair.err fifo=$tmp/pair.fifo ready_file=$tmp/pair.err
-	[ "$mode" = count ] && ready_file=$tmp/pair.ready
 	duration=1
 	for ((i = 0; i < pairs; i++)); do
 		wait_quiet
 		workload
 		u+=("$rate")
-		rm -f "$err" "$fifo" "$tmp/pair.ready"
-		if [ "$mode" = count ]; then
-			mkfifo "$fifo"
-			awk -v ready_re="$ready" -v ready_file="$ready_file" '
-				!ready && $0 ~ ready_re { print > ready_file; close(ready_file); ready = 1 }' <"$fifo" >/dev/null &
-			reader_pid=$!
-			"$@" >"$fifo" 2>"$err" &
-		else
-			"$@" >/dev/null 2>"$err" &
-		fi
-		tracer_pid=$!
-		if wait_for "$ready_file" "$ready" "$tracer_pid" 120; then
+		if launch "$mode" "$ready" "$tmp/pair.err" "$tmp/pair.count" "$@"; then
 			sleep 0.5 # attaching goes on a moment after the start line for some
 			workload "$tracer_pid" $reader_pid
 			t+=("$rate")
 		fi
 		stop "$tracer_pid"
 		tracer_pid=
-		if [ -n "$reader_pid" ]; then
-			kill "$reader_pid" 2>/dev/null || true
-			wait "$reader_pid" 2>/dev/null || true
-			reader_pid=
-		fi
+		drop_reader
 	done
 	duration=$saved
 	say "$name: untraced ${u[*]}; traced ${t[*]}"
-	awk -v u="${u[*]}" -v t="${t[*]}" '
-		function median(s,   a, n, i, j, x) {
-			n = split(s, a, " ")
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
-			return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		}
+	awk -v u="${u[*]}" -v t="${t[*]}" "$median_awk"'
 		BEGIN { if (t == "" || u == "") print "–"; else printf "%.2f\n", median(t) / median(u) }'
 }
 
