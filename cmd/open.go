@@ -180,7 +180,7 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	if cfg.prog.Filtered() {
-		s.Init = func(m *bcc.Module) error { return m.WriteArray(open.ConfigTable, 0, cfg.prog.Config()) }
+		addInit(s, func(m *bcc.Module) error { return m.WriteArray(open.ConfigTable, 0, cfg.prog.Config()) })
 	}
 	if err := s.Load(src, readers...); err != nil {
 		return err
