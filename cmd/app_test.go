@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 		hostileChild()
 		return
 	}
+	if os.Getenv(readerChildEnv) != "" {
+		readerChild()
+		return
+	}
 	// GOSNOOP_BINARY runs the tests against a binary built elsewhere, as the
 	// guest-VM test does where there is no Go toolchain.
 	if gosnoopBinary = os.Getenv("GOSNOOP_BINARY"); gosnoopBinary != "" {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -56,6 +57,11 @@ it is applied in Go, so no format string reaches the kernel.`,
 		nameFlag,
 		timestampFlag,
 		&cli.BoolFlag{Name: "cpu", Aliases: []string{"C"}, Usage: "include a CPU column"},
+		&cli.BoolFlag{Name: "kernel-stack", Aliases: []string{"K"}, Usage: "print each event's kernel stack"},
+		&cli.BoolFlag{Name: "user-stack", Aliases: []string{"U"}, Usage: "print each event's user stack"},
+		&cli.StringFlag{Name: "filter", Aliases: []string{"f"}, Usage: "only print events whose message contains `TEXT`"},
+		&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print count() and hist() every `INTERVAL` (seconds or a Go duration), each interval's counts alone; default: once, at the end"},
+		&cli.StringFlag{Name: "max-keys", Value: strconv.Itoa(probe.DefaultAggEntries), Usage: "keys each count() or hist() holds per interval (decimal); counts beyond are reported lost"},
 		&cli.BoolFlag{Name: "include-self", Usage: "keep gosnoop's own events (dropped in the kernel by default, as bcc's trace does)"},
 		&cli.StringFlag{Name: "max-events", Aliases: []string{"M"}, Usage: "stop after `N` events"},
 		durationFlag,
@@ -76,6 +82,7 @@ type probeConfig struct {
 	print     probe.PrintOptions
 	maxEvents uint64
 	pages     int
+	interval  time.Duration // 0: aggregations print once, at the end
 }
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
@@ -117,7 +124,23 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	cfg.prog.PID, cfg.prog.UID = ids.pid, ids.uid
 	cfg.prog.IncludeSelf = c.Bool("include-self")
 	// After the trailing flags: options may follow the specs.
-	cfg.print = probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json"), CPU: c.Bool("cpu")}
+	cfg.print = probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json"), CPU: c.Bool("cpu"), Filter: c.String("filter")}
+	cfg.prog.Stacks = probe.Stacks{Kernel: c.Bool("kernel-stack"), User: c.Bool("user-stack")}
+	if c.IsSet("interval") {
+		if !cfg.prog.HasAggs() {
+			return cfg, usageErrorf("--interval is for count() and hist(), and no SPEC has one")
+		}
+		d, err := parseDuration(c.String("interval"))
+		if err != nil {
+			return cfg, usageErrorf("--interval must be a positive number of seconds or a duration such as 500ms, not %q", c.String("interval"))
+		}
+		cfg.interval = d
+	}
+	keys, err := parseID("--max-keys", c.String("max-keys"), 1, probe.MaxAggEntries)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.prog.AggEntries = int(keys)
 	if c.IsSet("max-events") {
 		n, err := strconv.ParseUint(c.String("max-events"), 10, 64)
 		if err != nil || n == 0 {
@@ -132,6 +155,9 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 	cfg.prog.StringSize = int(size)
 	if cfg.pages, err = parseBufferPages(c); err != nil {
 		return cfg, err
+	}
+	if err := cfg.prog.Validate(); err != nil { // key sizes, with --string-size
+		return cfg, usageError{err}
 	}
 	return cfg, nil
 }
@@ -172,8 +198,9 @@ func runProbe(c *cli.Context) error {
 	p := probe.NewPrinter(s.Out.Out, cfg.print)
 	layouts := make([]probe.Layout, len(cfg.prog.Specs))
 	for i, spec := range cfg.prog.Specs {
-		layouts[i] = spec.Layout(cfg.prog.StringSize)
+		layouts[i] = spec.Layout(cfg.prog.StringSize, cfg.prog.Stacks)
 	}
+	stacks := newStackNamer(cfg.prog)
 	var ev probe.Event
 	var bad uint64
 	stopped := false
@@ -185,10 +212,11 @@ func runProbe(c *cli.Context) error {
 				return
 			}
 			i, err := probe.ProbeIndex(b)
-			if err != nil || i >= len(layouts) || layouts[i].Decode(b, &ev) != nil {
+			if err != nil || i >= len(layouts) || cfg.prog.Specs[i].Agg != nil || layouts[i].Decode(b, &ev) != nil {
 				bad++
 				return
 			}
+			stacks.event(s.Module(), &ev)
 			if p.Print(cfg.prog.Specs[i], &ev) && cfg.maxEvents > 0 && p.Events() >= cfg.maxEvents {
 				stopped = true
 				s.Stop()
@@ -205,13 +233,106 @@ func runProbe(c *cli.Context) error {
 	if err := s.Attach(probe.AttachPlan(cfg.prog, view)); err != nil {
 		return err
 	}
+	aggs := newAggregations(s, cfg, stacks)
+	if cfg.interval > 0 {
+		s.Tick = aggs.tick
+	}
 	n := uint64(len(cfg.prog.Specs))
-	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), p.Header)
+	header := p.Header
+	if !cfg.prog.HasEvents() {
+		header = nil
+	}
+	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), header)
 	lost, err := s.Drain()
+	if err == nil {
+		err = aggs.take(true)
+	}
 	if bad > 0 {
 		s.Out.Report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
-	return s.Finish(err, session.CountSummary(p.Events(), "event", lost))
+	return s.Finish(err, session.CountSummary(p.Events()+aggs.counted, "event", lost+aggs.lost))
+}
+
+// aggregations reads and prints the count() and hist() tables of a run.
+type aggregations struct {
+	s       *session.Session
+	cfg     probeConfig
+	stacks  *stackNamer
+	specs   []int // the aggregating specs' indexes
+	epoch   uint32
+	next    time.Time
+	counted uint64 // events counted, in every interval taken
+	lost    uint64 // counts the tables had no room for
+}
+
+func newAggregations(s *session.Session, cfg probeConfig, stacks *stackNamer) *aggregations {
+	a := &aggregations{s: s, cfg: cfg, stacks: stacks, next: time.Now().Add(cfg.interval)}
+	for i, spec := range cfg.prog.Specs {
+		if spec.Agg != nil {
+			a.specs = append(a.specs, i)
+		}
+	}
+	return a
+}
+
+// tick takes and prints an interval once it is over.
+func (a *aggregations) tick() error {
+	if time.Now().Before(a.next) {
+		return nil
+	}
+	a.next = a.next.Add(a.cfg.interval)
+	return a.take(false)
+}
+
+// take reads and deletes what the tables counted since the last take, and
+// prints it: at the end of each interval, and when the run ends.
+func (a *aggregations) take(last bool) error {
+	m := a.s.Module()
+	if m == nil || len(a.specs) == 0 {
+		return nil
+	}
+	tables := make([]string, len(a.specs))
+	collectors := make([]*probe.Collector, len(a.specs))
+	for j, i := range a.specs {
+		tables[j] = probe.AggTable(i)
+		collectors[j] = probe.NewCollector(a.cfg.prog.Specs[i], a.cfg.prog.StringSize)
+	}
+	err := takeEpoch(m, probe.EpochTable, &a.epoch, tables, func(j int, key, value []byte) (uint32, error) {
+		return collectors[j].Add(key, value)
+	})
+	if err != nil {
+		return err
+	}
+	results := make([]probe.AggResult, len(a.specs))
+	var lost uint64
+	for j, i := range a.specs {
+		n, err := m.ReadCounter(probe.AggLostTable, uint32(i))
+		if err != nil {
+			return err
+		}
+		lost += n
+		results[j] = collectors[j].Result(n)
+		for r := range results[j].Rows {
+			row := &results[j].Rows[r]
+			a.counted += row.Count
+			a.stacks.row(m, a.cfg.prog.Specs[i].Agg, row)
+		}
+	}
+	if lost > a.lost {
+		a.s.Out.Report("%d %s not counted: a count() or hist() table was full (--max-keys %d)", lost-a.lost, output.Plural(lost-a.lost, "event"), a.cfg.prog.AggEntries)
+		a.lost = lost
+	}
+	when := ""
+	if a.cfg.interval > 0 {
+		when = time.Now().Format("15:04:05")
+	}
+	if a.cfg.print.JSON {
+		a.s.Out.Out.Write(probe.AppendAggsJSON(nil, time.Now().Format(time.RFC3339), results))
+	} else {
+		probe.PrintAggs(a.s.Out.Out, when, results)
+	}
+	a.s.Out.Out.Flush()
+	return nil
 }
 
 // specsAndTrailingFlags returns the specs and applies the options that

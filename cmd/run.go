@@ -147,3 +147,49 @@ func addInit(s *session.Session, init func(*bcc.Module) error) {
 		return init(m)
 	}
 }
+
+// takeEpoch ends an interval of a program that counts into table keys
+// tagged with an epoch (top, probe's aggregations): it moves the program on
+// to the next epoch, waits a millisecond for counts in progress, then hands
+// take every entry of the tables from an earlier epoch and deletes it.
+// take returns the entry's epoch. Only a program preempted for longer
+// between reading the epoch and counting can miss: it re-creates an
+// old-epoch entry, taken next time, or, if the entry it found was deleted
+// meanwhile, its count is lost.
+func takeEpoch(m *bcc.Module, epochTable string, epoch *uint32, tables []string, take func(table int, key, value []byte) (uint32, error)) error {
+	*epoch++
+	if err := m.WriteU32(epochTable, 0, *epoch); err != nil {
+		return err
+	}
+	time.Sleep(time.Millisecond) // a count in progress takes microseconds
+	for i, name := range tables {
+		h, err := m.Hash(name)
+		if err != nil {
+			return err
+		}
+		var done [][]byte
+		var takeErr error
+		err = h.Each(func(key, value []byte) {
+			e, err := take(i, key, value)
+			if err != nil {
+				takeErr = err
+				return
+			}
+			if e != *epoch {
+				done = append(done, append([]byte(nil), key...))
+			}
+		})
+		if err == nil {
+			err = takeErr
+		}
+		if err != nil {
+			return err
+		}
+		for _, key := range done {
+			if err := h.Delete(key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -209,46 +209,28 @@ func topLost(s *session.Session) (uint64, error) {
 	return lost, err
 }
 
-// takeInterval ends the interval: it moves the program on to the next epoch,
-// waits a millisecond for counts in progress, then reads and deletes the
-// entries of every earlier interval, which programs no longer write to.
-// Only a program preempted for longer between reading the epoch and
-// counting can miss: it re-creates an old-epoch entry, taken next time, or,
-// if the entry it found was deleted meanwhile, its count is lost.
+// takeInterval ends the interval and returns its rows (see takeEpoch).
 func takeInterval(s *session.Session, epoch *uint32) ([]top.Row, error) {
 	m := s.Module()
 	if m == nil {
 		return nil, nil
 	}
-	*epoch++
-	if err := m.WriteU32(top.EpochTable, 0, *epoch); err != nil {
-		return nil, err
-	}
-	time.Sleep(time.Millisecond) // a count in progress takes microseconds
-	h, err := m.Hash(top.CountsTable)
-	if err != nil {
-		return nil, err
-	}
 	var rows []top.Row
-	var done [][]byte
 	var k top.Key
 	var v top.Value
-	err = h.Each(func(key, value []byte) {
-		if top.DecodeKey(key, &k) != nil || top.DecodeValue(value, &v) != nil || k.Epoch == *epoch {
-			return
+	err := takeEpoch(m, top.EpochTable, epoch, []string{top.CountsTable}, func(_ int, key, value []byte) (uint32, error) {
+		if err := top.DecodeKey(key, &k); err != nil {
+			return 0, err
 		}
-		rows = append(rows, top.NewRow(k, v))
-		done = append(done, append([]byte(nil), key...))
+		if err := top.DecodeValue(value, &v); err != nil {
+			return 0, err
+		}
+		if k.Epoch != *epoch {
+			rows = append(rows, top.NewRow(k, v))
+		}
+		return k.Epoch, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, key := range done {
-		if err := h.Delete(key); err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
+	return rows, err
 }
 
 // addPaths sets each row's path from the program's top_paths: the file's

@@ -86,9 +86,15 @@ const maxPendingOutput = 1 << 20
 // over and reporting drops as they are seen. While stdout is backlogged it
 // stops polling: the kernel's buffer fills and the program counts what it
 // drops, and the loop stays free to see ctx end.
-func (o *Output) pollLoop(ctx context.Context, poll func(time.Duration), lost func() (uint64, error)) error {
+// tick, when set, runs after each poll, on the same goroutine.
+func (o *Output) pollLoop(ctx context.Context, poll func(time.Duration), lost func() (uint64, error), tick func() error) error {
 	var checked time.Time
 	for ctx.Err() == nil {
+		if tick != nil {
+			if err := tick(); err != nil {
+				return err
+			}
+		}
 		if o.Out.Backlogged() {
 			o.Out.WaitRoom(ctx.Done(), PollInterval)
 		} else {

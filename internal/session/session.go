@@ -58,6 +58,10 @@ type Session struct {
 	// Init, when set, runs after every Load (the attach fallback loads
 	// again): it writes the settings a program reads from its tables.
 	Init func(*bcc.Module) error
+	// Tick, when set, runs in Drain's loop between polls (every
+	// PollInterval at most), on the goroutine that prints events: periodic
+	// work such as printing aggregations at each interval.
+	Tick func() error
 
 	sig, trace         context.Context
 	stopSig, stopTrace context.CancelFunc
@@ -339,7 +343,7 @@ func (s *Session) Drain() (lost uint64, err error) {
 			r.poll(d)
 		}
 	}
-	err = s.Out.pollLoop(s.trace, poll, s.lost)
+	err = s.Out.pollLoop(s.trace, poll, s.lost, s.Tick)
 	if err == nil {
 		poll(0) // what the last wakeup batch left in the buffers
 	}

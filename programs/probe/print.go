@@ -25,6 +25,7 @@ type PrintOptions struct {
 	Timestamp bool   // TIME(s): seconds since the first event printed
 	CPU       bool   // CPU column
 	Name      string // only comms containing it, filtered here rather than in C
+	Filter    string // only messages containing it (-f)
 }
 
 // NewPrinter prints to w.
@@ -52,11 +53,14 @@ func (p *Printer) Print(spec *Spec, ev *Event) bool {
 	if p.cfg.Name != "" && !strings.Contains(string(comm), p.cfg.Name) {
 		return false
 	}
+	msg := spec.Message(ev)
+	if p.cfg.Filter != "" && !strings.Contains(msg, p.cfg.Filter) {
+		return false
+	}
 	if p.events == 0 {
 		p.first = ev.Header.TsNs
 	}
 	p.events++
-	msg := spec.Message(ev)
 	b := p.buf[:0]
 	if p.cfg.JSON {
 		b = fmt.Appendf(b, `{"ts_ns":%d,"pid":%d,"tid":%d,"uid":%d,"cpu":%d,"comm":`, ev.Header.TsNs, ev.Header.PID, ev.Header.TID, ev.Header.UID, ev.Header.CPU)
@@ -82,7 +86,10 @@ func (p *Printer) Print(spec *Spec, ev *Event) bool {
 				b = strconv.AppendUint(b, v.Int, 10)
 			}
 		}
-		b = append(b, "]}\n"...)
+		b = append(b, ']')
+		b = appendFramesJSON(b, "kstack", ev.KFrames)
+		b = appendFramesJSON(b, "ustack", ev.UFrames)
+		b = append(b, "}\n"...)
 	} else {
 		if p.cfg.Timestamp {
 			b = append(output.AppendLeft(b, output.AppendSeconds(nil, ev.Header.TsNs, p.first), 14), ' ')
@@ -95,6 +102,13 @@ func (p *Printer) Print(spec *Spec, ev *Event) bool {
 		b = append(output.AppendEscapedLeft(b, []byte(spec.Function), 16), ' ')
 		b = output.AppendEscaped(b, []byte(msg))
 		b = append(b, '\n')
+		for _, frames := range [][]string{ev.KFrames, ev.UFrames} {
+			for _, f := range frames {
+				b = append(b, "        "...)
+				b = output.AppendEscaped(b, []byte(f))
+				b = append(b, '\n')
+			}
+		}
 	}
 	p.w.Write(b)
 	p.buf = b
@@ -111,4 +125,19 @@ func MaxLayoutSize(layouts []Layout) int {
 		n = max(n, l.Size)
 	}
 	return n
+}
+
+// appendFramesJSON appends ,"name":[frames...] when there are frames.
+func appendFramesJSON(b []byte, name string, frames []string) []byte {
+	if frames == nil {
+		return b
+	}
+	b = fmt.Appendf(b, `,%q:[`, name)
+	for i, f := range frames {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = output.AppendJSONString(b, []byte(f))
+	}
+	return append(b, ']')
 }

@@ -82,6 +82,65 @@ type Options struct {
 	// IncludeSelf keeps gosnoop's own events; otherwise the program drops
 	// those of the process in SelfTable, which the command writes.
 	IncludeSelf bool
+	Stacks      Stacks // -K, -U: every event carries its stack ids
+	// AggEntries bounds each aggregation's table (keys per interval);
+	// 0 is DefaultAggEntries.
+	AggEntries int
+}
+
+// Limits of --max-keys, the entries of an aggregation's table, and the
+// size of the stack table.
+const (
+	DefaultAggEntries = 10240
+	MaxAggEntries     = 1 << 20
+	StackEntries      = 16384
+)
+
+// Names of the tables of aggregations and stacks.
+const (
+	EpochTable   = ReservedPrefix + "epoch"    // BPF_ARRAY, u32: the interval counts go to
+	AggLostTable = ReservedPrefix + "agg_lost" // BPF_ARRAY, u64 per spec: counts with no room
+	StacksTable  = ReservedPrefix + "stacks"   // BPF_STACK_TRACE
+)
+
+// AggTable is the table of spec i's aggregation.
+func AggTable(i int) string { return fmt.Sprintf("%sagg%d", ReservedPrefix, i) }
+
+// usesStacks says whether the program needs the stack table.
+func (o Options) usesStacks() bool {
+	if o.Stacks.Kernel || o.Stacks.User {
+		return true
+	}
+	for _, s := range o.Specs {
+		if s.Agg != nil {
+			for _, k := range s.Agg.Keys {
+				if k.IsStack() {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// HasAggs says whether any spec aggregates.
+func (o Options) HasAggs() bool {
+	for _, s := range o.Specs {
+		if s.Agg != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// HasEvents says whether any spec sends events.
+func (o Options) HasEvents() bool {
+	for _, s := range o.Specs {
+		if s.Agg == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // SelfTable is the BPF array (one u32) the program reads gosnoop's own pid
@@ -100,13 +159,19 @@ func (o Options) KernelTypes() []btfheader.Root {
 
 // Field is one value in a probe's event, at a fixed offset.
 type Field struct {
-	Arg    int    // index into the spec's Args; -1 for padding
+	Arg    int    // index into the spec's Args; -1 for padding; ArgKStack, ArgUStack
 	Name   string // C member name
 	Offset int
 	Size   int
 	String bool
 	Signed bool
 }
+
+// The Field.Arg of the stack ids -K and -U add to every event.
+const (
+	ArgKStack = -2
+	ArgUStack = -3
+)
 
 // Layout is the event struct of one probe, computed here and declared in
 // the C text with a size assertion, so the two cannot drift apart.
@@ -116,15 +181,29 @@ type Layout struct {
 	NArgs  int // values in a decoded event, specials included
 }
 
-// Layout places the spec's values after the header: each integer aligned
-// to its size, padding written out, the whole rounded to 8 bytes.
-func (s *Spec) Layout(stringSize int) Layout {
+// Stacks says which stack ids every event carries (-K, -U).
+type Stacks struct{ Kernel, User bool }
+
+// Layout places the stack ids and the spec's values after the header: each
+// integer aligned to its size, padding written out, the whole rounded to 8
+// bytes.
+func (s *Spec) Layout(stringSize int, stacks Stacks) Layout {
 	l := Layout{NArgs: len(s.Args)}
 	off := HeaderSize
 	pad := func(to int) {
 		if n := (to - off%to) % to; n > 0 {
 			l.Fields = append(l.Fields, Field{Arg: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
 			off += n
+		}
+	}
+	for _, st := range []struct {
+		on   bool
+		arg  int
+		name string
+	}{{stacks.Kernel, ArgKStack, "kstack"}, {stacks.User, ArgUStack, "ustack"}} {
+		if st.on {
+			l.Fields = append(l.Fields, Field{Arg: st.arg, Name: st.name, Offset: off, Size: 4, Signed: true})
+			off += 4
 		}
 	}
 	for i, a := range s.Args {
@@ -158,6 +237,17 @@ func (o Options) Validate() error {
 	if o.StringSize < MinStringSize || o.StringSize > MaxStringSize {
 		return fmt.Errorf("string size %d not in %d..%d", o.StringSize, MinStringSize, MaxStringSize)
 	}
+	if o.AggEntries < 0 || o.AggEntries > MaxAggEntries {
+		return fmt.Errorf("aggregation table of %d entries not in 1..%d", o.AggEntries, MaxAggEntries)
+	}
+	for i, s := range o.Specs {
+		if s.Agg == nil {
+			continue
+		}
+		if n := s.Agg.KeyLayout(o.StringSize).Size; n > MaxKeySize {
+			return fmt.Errorf("probe %d: its keys take %d bytes, more than the %d the kernel takes for a table key; lower --string-size", i+1, n, MaxKeySize)
+		}
+	}
 	return nil
 }
 
@@ -171,6 +261,14 @@ type probeRender struct {
 	Ctx        string
 	Fields     []fieldRender
 	Size       int
+	Agg        *aggRender
+}
+
+// aggRender is an aggregation's key and what fills it.
+type aggRender struct {
+	Hist   string // hist's expression; "" for count()
+	Fields []fieldRender
+	Size   int
 }
 
 // functionRender is one program function: a kprobe's, or a tracepoint's
@@ -187,6 +285,9 @@ type functionRender struct {
 type fieldRender struct {
 	Name, Decl, Expr, CType string
 	String, User            bool
+	To, Ctx                 string // the struct filled, the program's context
+	Comm                    bool   // bpf_get_current_comm
+	Stack                   string // bpf_get_stackid's flags: "0" kernel, "BPF_F_USER_STACK"
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -197,14 +298,23 @@ func Render(o Options) (string, error) {
 		return "", err
 	}
 	data := struct {
-		HeaderSize  int
-		PID         uint32
-		UID         int64
-		IncludeSelf bool
-		KernelTypes bool
-		Probes      []probeRender
-		Functions   []*functionRender
-	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0}
+		HeaderSize   int
+		PID          uint32
+		UID          int64
+		IncludeSelf  bool
+		KernelTypes  bool
+		Events       bool
+		Aggs         bool
+		Stacks       bool
+		AggEntries   int
+		StackEntries int
+		Probes       []probeRender
+		Functions    []*functionRender
+	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0,
+		Events: o.HasEvents(), Aggs: o.HasAggs(), Stacks: o.usesStacks(), AggEntries: o.AggEntries, StackEntries: StackEntries}
+	if data.AggEntries == 0 {
+		data.AggEntries = DefaultAggEntries
+	}
 
 	tracepoints := map[[2]string]*functionRender{}
 	for i, s := range o.Specs {
@@ -231,26 +341,78 @@ func Render(o Options) (string, error) {
 			r.Positional = s.positionalArgs()
 			data.Functions = append(data.Functions, fn)
 		}
-		layout := s.Layout(o.StringSize)
-		r.Size = layout.Size
-		for _, f := range layout.Fields {
-			fr := fieldRender{Name: f.Name, String: f.String}
-			switch {
-			case f.Arg < 0 || f.String:
-				fr.Decl = fmt.Sprintf("char %s[%d]", f.Name, f.Size)
-			default:
-				fr.CType = cIntType(f.Size, f.Signed)
-				fr.Decl = fr.CType + " " + f.Name
-			}
-			if f.Arg >= 0 {
-				fr.Expr, fr.User = s.Args[f.Arg].Expr, s.Args[f.Arg].User
-			}
-			r.Fields = append(r.Fields, fr)
+		if s.Agg != nil {
+			r.Agg = renderAgg(s.Agg, o.StringSize)
+			setTarget(r.Agg.Fields, "gosnoop_k", r.Ctx)
+		} else {
+			r.Fields, r.Size = renderEvent(s, s.Layout(o.StringSize, o.Stacks))
+			setTarget(r.Fields, "gosnoop_ev", r.Ctx)
 		}
 		data.Probes = append(data.Probes, r)
 		fn.Probes = append(fn.Probes, r)
 	}
 	return render.Execute(probeTemplate, data)
+}
+
+func setTarget(fields []fieldRender, to, ctx string) {
+	for i := range fields {
+		fields[i].To, fields[i].Ctx = to, ctx
+	}
+}
+
+// renderEvent declares the members of an event laid out by layout.
+func renderEvent(s *Spec, layout Layout) ([]fieldRender, int) {
+	var fields []fieldRender
+	for _, f := range layout.Fields {
+		fr := fieldRender{Name: f.Name, String: f.String}
+		switch {
+		case f.Arg == ArgKStack || f.Arg == ArgUStack:
+			fr.CType, fr.Stack = "s32", map[int]string{ArgKStack: "0", ArgUStack: "BPF_F_USER_STACK"}[f.Arg]
+			fr.Decl = "s32 " + f.Name
+		case f.Arg < 0 || f.String:
+			fr.Decl = fmt.Sprintf("char %s[%d]", f.Name, f.Size)
+		default:
+			fr.CType = cIntType(f.Size, f.Signed)
+			fr.Decl = fr.CType + " " + f.Name
+		}
+		if f.Arg >= 0 {
+			fr.Expr, fr.User = s.Args[f.Arg].Expr, s.Args[f.Arg].User
+		}
+		fields = append(fields, fr)
+	}
+	return fields, layout.Size
+}
+
+// renderAgg declares an aggregation's key and says how to fill it.
+func renderAgg(a *Agg, stringSize int) *aggRender {
+	layout := a.KeyLayout(stringSize)
+	r := &aggRender{Hist: a.Expr, Size: layout.Size}
+	for _, f := range layout.Fields {
+		fr := fieldRender{Name: f.Name}
+		if f.Key < 0 {
+			fr.Decl = fmt.Sprintf("char %s[%d]", f.Name, f.Size)
+			r.Fields = append(r.Fields, fr)
+			continue
+		}
+		k := a.Keys[f.Key]
+		switch {
+		case k.String:
+			fr.Decl, fr.String, fr.User, fr.Expr = fmt.Sprintf("char %s[%d]", f.Name, f.Size), true, k.User, k.Expr
+		case k.Special == "comm":
+			fr.Decl, fr.Comm = fmt.Sprintf("char %s[%d]", f.Name, f.Size), true
+		case k.IsStack():
+			fr.CType, fr.Stack = "s32", map[string]string{"kstack": "0", "ustack": "BPF_F_USER_STACK"}[k.Special]
+		case k.Special != "":
+			fr.CType, fr.Expr = "u32", k.Expr
+		default:
+			fr.CType, fr.Expr = "s64", k.Expr
+		}
+		if fr.Decl == "" {
+			fr.Decl = fr.CType + " " + f.Name
+		}
+		r.Fields = append(r.Fields, fr)
+	}
+	return r
 }
 
 func cIntType(size int, signed bool) string {
@@ -281,8 +443,8 @@ func (s *Spec) positionalArgs() []int {
 		}
 	}
 	scan(s.Predicate)
-	for _, a := range s.Args {
-		scan(a.Expr)
+	for _, e := range s.exprs() {
+		scan(e)
 	}
 	var out []int
 	for n := range seen {
@@ -302,6 +464,10 @@ type Value struct {
 type Event struct {
 	Header Header
 	Values []Value
+	// With -K and -U: the stack ids the event carries (negative:
+	// bpf_get_stackid's error), and the frames the command symbolized.
+	KStack, UStack   int32
+	KFrames, UFrames []string
 }
 
 // ProbeIndex returns which probe sent a sample, from its header, so the
@@ -339,7 +505,14 @@ func (l Layout) Decode(b []byte, ev *Event) error {
 	}
 	ev.Values = append(ev.Values[:0], make([]Value, l.NArgs)...)
 	le := binary.LittleEndian
+	ev.KFrames, ev.UFrames = nil, nil
 	for _, f := range l.Fields {
+		switch f.Arg {
+		case ArgKStack:
+			ev.KStack = int32(le.Uint32(b[f.Offset:]))
+		case ArgUStack:
+			ev.UStack = int32(le.Uint32(b[f.Offset:]))
+		}
 		if f.Arg < 0 {
 			continue
 		}

@@ -31,6 +31,11 @@ func TestRenderProbes(t *testing.T) {
 		"bare":              {`p:vfs_read`},
 		"specials":          {`t:syscalls:sys_enter_openat ($pid != 1) "%s opened %s as %d (cpu %u, %lx)", $comm, args->filename, $uid, $cpu, args->flags`},
 		"several":           {`t:syscalls:sys_enter_openat "%s", args->filename`, `t:syscalls:sys_exit_openat (args->ret < 0) "%d", args->ret`},
+		// Aggregations: a key struct and a table per spec, no event.
+		"count":         {`t:syscalls:sys_enter_read count() by $comm, args->fd`},
+		"hist":          {`t:syscalls:sys_exit_read (args->ret >= 0) hist(args->ret)`},
+		"agg-and-event": {`t:syscalls:sys_enter_openat count() by str(args->filename), $kstack`, `t:syscalls:sys_exit_openat "%d", args->ret`},
+		"ustack-key":    {`r:do_sys_openat2 hist(retval) by $ustack`},
 		// Kernel types: the installed headers that declare them, unless the tree is gosnoop's BTF one.
 		"kernel-types": {`t:syscalls:sys_enter_read ($task->real_parent->tgid > 1) "%s %d %s", $task->real_parent->comm, ((struct file *)0)->f_flags, args->buf`},
 		// One TRACEPOINT_PROBE runs both probes on sys_enter_openat; the two
@@ -55,6 +60,14 @@ func TestRenderProbes(t *testing.T) {
 			golden.Check(t, src)
 		})
 	}
+	t.Run("stacks", func(t *testing.T) {
+		o := Options{UID: render.AnyUID, StringSize: 16, Stacks: Stacks{Kernel: true, User: true}, Specs: []*Spec{mustParse(t, `t:syscalls:sys_enter_openat "%s", args->filename`)}}
+		src, err := Render(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, src)
+	})
 	t.Run("filters", func(t *testing.T) {
 		o := Options{PID: 42, UID: 1000, StringSize: 16, Specs: []*Spec{mustParse(t, `p:do_sys_openat2 "%s", arg2@user`)}}
 		src, err := Render(o)
@@ -314,7 +327,7 @@ func TestProbeHeaderSize(t *testing.T) {
 
 func TestProbeLayout(t *testing.T) {
 	s := mustParse(t, `p:f "%d %s %ld %c %s %lu", arg1, arg2, arg3, arg4, $comm, arg6`)
-	l := s.Layout(10)
+	l := s.Layout(10, Stacks{})
 	type want struct{ arg, off, size int }
 	var got []want
 	for _, f := range l.Fields {
@@ -337,7 +350,7 @@ func TestProbeLayout(t *testing.T) {
 
 func TestProbeDecodeAndMessage(t *testing.T) {
 	s := mustParse(t, `p:f "%s[%d] %d %u %x %s", $comm, $pid, arg1, arg2, arg3, arg4@user`)
-	l := s.Layout(16)
+	l := s.Layout(16, Stacks{})
 	buf := make([]byte, l.Size)
 	le := binary.LittleEndian
 	le.PutUint64(buf[0:], 99)

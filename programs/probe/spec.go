@@ -14,6 +14,7 @@ import (
 // A probe spec, as gosnoop probe takes it on the command line:
 //
 //	[p|r|t:][category:]function[(signature)] [(predicate)] ["format"[, arg]...]
+//	[p|r|t:][category:]function[(signature)] [(predicate)] count()|hist(EXPR) [by KEY[, KEY]...]
 //
 // The signature, the predicate and the arguments are C by design (the user
 // is root and writing a probe); the parser makes sure each can only ever be
@@ -42,6 +43,7 @@ type Spec struct {
 	Predicate string // C expression; "" for none
 	Format    []FormatPart
 	Args      []Arg
+	Agg       *Agg // count() or hist(): counted in the kernel, no events
 }
 
 // Name is the probe as the output shows it: p:do_sys_openat2, t:syscalls:sys_enter_openat.
@@ -215,8 +217,13 @@ func (p *specParser) parse() (*Spec, error) {
 	}
 
 	p.skipSpace()
-	if p.peek() == '"' {
+	switch c := p.peek(); {
+	case c == '"':
 		if err := p.format(spec); err != nil {
+			return nil, err
+		}
+	case isIdentStart(c):
+		if err := p.aggregation(spec); err != nil {
 			return nil, err
 		}
 	}
@@ -382,16 +389,29 @@ func (p *specParser) argument(spec *Spec, text string, col int) (Arg, error) {
 // identifier after a keyword, so the list is safe to hand on.
 func (s *Spec) KernelTypes() []btfheader.Root {
 	var roots []btfheader.Root
-	texts := []string{s.Signature, s.Predicate}
-	for _, a := range s.Args {
-		texts = append(texts, a.Expr)
-	}
+	texts := append([]string{s.Signature, s.Predicate}, s.exprs()...)
 	for _, text := range texts {
 		for _, m := range tagRE.FindAllStringSubmatch(text, -1) {
 			roots = append(roots, btfheader.Root(m[1]+" "+m[2]))
 		}
 	}
 	return btfheader.SortedRoots(roots)
+}
+
+// exprs are the C expressions of the spec's arguments, or of its
+// aggregation's value and keys.
+func (s *Spec) exprs() []string {
+	var out []string
+	for _, a := range s.Args {
+		out = append(out, a.Expr)
+	}
+	if s.Agg != nil {
+		out = append(out, s.Agg.Expr)
+		for _, k := range s.Agg.Keys {
+			out = append(out, k.Expr)
+		}
+	}
+	return out
 }
 
 // tagRE finds "struct NAME" and the like in C the parser has checked.
