@@ -178,7 +178,7 @@ func TestProbeAggregationUsage(t *testing.T) {
 		{[]string{`t:syscalls:sys_enter_read count() by $nope`}, "unknown key $nope"},
 		{[]string{`t:syscalls:sys_enter_read hist($comm)`}, "hist: $comm is not a number"},
 		{[]string{`t:syscalls:sys_enter_read count() by args->fd = 1`}, "not allowed"},
-		{[]string{`t:syscalls:sys_enter_read count() by $pid, $tid, $uid, $cpu, $comm`}, "at most 4 keys"},
+		{[]string{`t:syscalls:sys_enter_read count() by $pid, $tid, $uid, $cpu, $comm, $kstack, $ustack`}, "at most 6 keys"},
 		{[]string{`t:syscalls:sys_enter_read sum(args->count)`}, `expected a format ("..."), count() or hist(EXPR)`},
 		{[]string{"--string-size", "256", `t:syscalls:sys_enter_openat count() by str(args->filename), str(args->filename)`}, "its keys take 520 bytes"},
 		{[]string{"-i", "1", `t:syscalls:sys_enter_read "%d", args->fd`}, "--interval is for count() and hist()"},
@@ -192,5 +192,32 @@ func TestProbeAggregationUsage(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", code, stdout, stderr, c.want)
 			}
 		})
+	}
+}
+
+// -f keeps the events whose formatted message contains its text: the
+// missing marker's open shows, the present one's (same directory) does not.
+func TestProbeMessageFilter(t *testing.T) {
+	needRootAndTracefs(t)
+	present, missing := markerPaths(t)
+	tr := startTracer(t, "probe", "--json", "--string-size", "256", "-f", "-missing by", `t:syscalls:sys_enter_openat "%s by %s", args->filename, $comm`)
+	presentPID := catFile(t, present)
+	missingPID := catFile(t, missing)
+	deadline := time.Now().Add(10 * time.Second)
+	seen := false
+	for !seen && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		for _, l := range tr.probeLines(t) {
+			seen = seen || l.PID == missingPID && l.Message == missing+" by cat"
+		}
+	}
+	tr.stop(t)
+	if !seen {
+		t.Fatalf("the matching event did not show:\n%s", tail(tr.stdout.String(), 2000))
+	}
+	for _, l := range tr.probeLines(t) {
+		if !strings.Contains(l.Message, "-missing by") || l.PID == presentPID {
+			t.Errorf("-f let through %+v", l)
+		}
 	}
 }

@@ -27,7 +27,7 @@ const (
 )
 
 // MaxKeys is how many keys one aggregation can group by.
-const MaxKeys = 4
+const MaxKeys = 6
 
 // MaxKeySize is the largest table key the kernel takes (MAX_BPF_STACK).
 const MaxKeySize = 512
