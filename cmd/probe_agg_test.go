@@ -69,7 +69,10 @@ type aggInterval struct {
 		Rows        []struct {
 			Key     []json.RawMessage
 			Count   uint64
-			Buckets []struct{ Low, High int64; Count uint64 }
+			Buckets []struct {
+				Low, High int64
+				Count     uint64
+			}
 		}
 	}
 }

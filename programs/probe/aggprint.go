@@ -323,7 +323,9 @@ func AppendAggsJSON(b []byte, when string, results []AggResult) []byte {
 				for k := range r.Buckets {
 					keys = append(keys, k)
 				}
-				sort.Slice(keys, func(x, y int) bool { return keys[x] == NegativeBucket || keys[y] != NegativeBucket && keys[x] < keys[y] })
+				sort.Slice(keys, func(x, y int) bool {
+					return keys[x] == NegativeBucket || keys[y] != NegativeBucket && keys[x] < keys[y]
+				})
 				for x, k := range keys {
 					if x > 0 {
 						b = append(b, ',')
