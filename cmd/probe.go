@@ -28,6 +28,7 @@ var probeCommand = &cli.Command{
 	Description: `Each SPEC describes one probe:
 
    [p|r|t:][category:]function[(signature)] [(predicate)] ["format"[, arg]...]
+   [p|r|t:][category:]function[(signature)] [(predicate)] count()|hist(EXPR) [by KEY[, KEY]...]
 
    p:FUNC    kprobe on a kernel function (the default kind)
    r:FUNC    kretprobe: when FUNC returns; its value is retval
@@ -40,13 +41,23 @@ the kernel. Up to 6 arguments are C expressions or $pid $tid $uid $cpu $comm;
 add @user to read a string from user memory (syscall tracepoint fields and
 __user parameters are read from user memory anyway). The format takes
 %d %i %u %x %X %c %p %s, with l/ll for 64-bit integers and - 0 width flags;
-it is applied in Go, so no format string reaches the kernel.`,
+it is applied in Go, so no format string reaches the kernel.
+
+Instead of a format, count() counts events and hist(EXPR) counts EXPR (a
+signed 64-bit value) in log2 buckets, in the kernel, grouped by up to 6
+keys: $pid $tid $uid $cpu $comm, $kstack and $ustack (stacks), str(EXPR) (a
+string; EXPR@user for user memory) or an integer expression. They print at
+the end, or every -i INTERVAL (each interval's counts alone), fewest first.`,
 	CustomHelpTemplate: helpWithExamples(`gosnoop probe 't:syscalls:sys_enter_openat "%s", args->filename'
    gosnoop probe 't:syscalls:sys_exit_openat (args->ret < 0) "failed: %d", args->ret'
    gosnoop probe 'p:do_sys_openat2(int dfd, const char __user *filename) "%s", filename'
    gosnoop probe 'p:do_sys_openat2 "%s", arg2@user'
    gosnoop probe 'r:do_sys_openat2 (retval < 0) "failed: %d", retval'
    gosnoop probe -p 181 -M 10 't:syscalls:sys_enter_read "fd %d, %lu bytes", args->fd, args->count'
+   gosnoop probe -i 5 't:syscalls:sys_enter_openat count() by $comm'
+   gosnoop probe 't:syscalls:sys_exit_read (args->ret >= 0) hist(args->ret) by $comm'
+   gosnoop probe -d 10 't:syscalls:sys_enter_openat count() by $kstack'
+   gosnoop probe -K -U -M 1 't:syscalls:sys_enter_openat "%s", args->filename'
    gosnoop probe --ebpf 't:syscalls:sys_enter_openat "%s", args->filename'   # print the C
    gosnoop probe -l 'syscalls:sys_enter_open*'                               # what can be probed
    gosnoop probe -l 't:syscalls:sys_enter_openat' -v                         # and its fields`),
@@ -135,6 +146,14 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 			return cfg, usageErrorf("--interval must be a positive number of seconds or a duration such as 500ms, not %q", c.String("interval"))
 		}
 		cfg.interval = d
+	}
+	if !cfg.prog.HasEvents() {
+		// Options about printed events mean nothing when every spec counts.
+		for _, name := range []string{"name", "max-events", "timestamp", "cpu", "kernel-stack", "user-stack", "filter"} {
+			if c.IsSet(name) {
+				return cfg, usageErrorf("--%s is about printed events, and every SPEC counts (count(), hist()); group by $comm, $cpu, $kstack or $ustack, or filter in a predicate", name)
+			}
+		}
 	}
 	keys, err := parseID("--max-keys", c.String("max-keys"), 1, probe.MaxAggEntries)
 	if err != nil {

@@ -186,6 +186,8 @@ func TestProbeAggregationUsage(t *testing.T) {
 		{[]string{"--string-size", "256", `t:syscalls:sys_enter_openat count() by str(args->filename), str(args->filename)`}, "its keys take 520 bytes"},
 		{[]string{"-i", "1", `t:syscalls:sys_enter_read "%d", args->fd`}, "--interval is for count() and hist()"},
 		{[]string{"-i", "0", `t:syscalls:sys_enter_read count()`}, "--interval must be a positive number"},
+		{[]string{"-n", "cat", `t:syscalls:sys_enter_read count()`}, "--name is about printed events"},
+		{[]string{"-K", `t:syscalls:sys_enter_read hist(args->count)`}, "--kernel-stack is about printed events"},
 		{[]string{"--max-keys", "0", `t:syscalls:sys_enter_read count()`}, "--max-keys must be a number from 1"},
 	}
 	for _, c := range cases {
