@@ -22,8 +22,9 @@ const (
 	DefaultMaxFiles     = 128
 	maxMappings         = 1 << 14 // executable mappings kept per process
 	// rereadAfter is how old a process's memory map must be before an
-	// address outside it makes it read again (a library it loaded since).
-	rereadAfter = time.Second
+	// address outside it makes it read again (a library it loaded since):
+	// garbage addresses cost at most 100 reads a second (tens of µs each).
+	rereadAfter = 10 * time.Millisecond
 )
 
 // User resolves user-space addresses of processes. It reads a process's
