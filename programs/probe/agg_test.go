@@ -164,6 +164,11 @@ func TestPrintAggs(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
 	}
+	out.Reset()
+	PrintAggs(&out, "", []AggResult{{Spec: count}})
+	if want := "t:syscalls:sys_enter_openat count() by $comm\n(no events)\n"; out.String() != want {
+		t.Errorf("an empty interval printed:\n%s\nwant:\n%s", out.String(), want)
+	}
 	j := AppendAggsJSON(nil, "2026-11-23T10:00:00Z", []AggResult{res, hres})
 	var v map[string]any
 	if err := json.Unmarshal(j, &v); err != nil {

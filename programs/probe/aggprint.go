@@ -157,6 +157,7 @@ func PrintAggs(w io.Writer, when string, results []AggResult) {
 		b.WriteByte('\n')
 		if len(res.Rows) == 0 {
 			b.WriteString("(no events)\n")
+			continue
 		}
 		if agg.Kind == Hist {
 			printHists(&b, res)
