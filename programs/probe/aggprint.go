@@ -210,11 +210,17 @@ func printCounts(b *bytes.Buffer, res AggResult) {
 
 // printFrames writes a row's stacks, one frame a line, under the row.
 func printFrames(b *bytes.Buffer, agg *Agg, r AggRow) {
+	shown := 0
+	for _, k := range agg.Keys {
+		if !k.Hidden {
+			shown++
+		}
+	}
 	for ki, k := range agg.Keys {
 		if !k.IsStack() {
 			continue
 		}
-		if len(agg.Keys) > 1 || agg.Kind == Hist {
+		if shown > 1 || agg.Kind == Hist {
 			fmt.Fprintf(b, "    %s:\n", k.Text)
 		}
 		for _, f := range r.Frames[ki] {
