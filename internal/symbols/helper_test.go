@@ -59,6 +59,12 @@ func helperBinary(t testing.TB, mode string) string {
 // startHelper runs pcprinter and returns its pid and the addresses of its
 // functions by name; it ends when the test does.
 func startHelper(t *testing.T, mode string) (uint32, map[string]uint64) {
+	return startHelperTB(t, mode)
+}
+
+func startHelperB(b *testing.B) (uint32, map[string]uint64) { return startHelperTB(b, "pie") }
+
+func startHelperTB(t testing.TB, mode string) (uint32, map[string]uint64) {
 	t.Helper()
 	cmd := exec.Command(helperBinary(t, mode))
 	stdin, err := cmd.StdinPipe()

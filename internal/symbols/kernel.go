@@ -60,7 +60,7 @@ func (k *Kernel) Resolve(addr uint64) Frame {
 // bytes an entry plus the names: 5 MB for this machine's 122,000 symbols.
 type kernelTable struct {
 	syms    []ksym
-	names   []byte   // every name, back to back
+	names   string   // every name, back to back: frames share it
 	modules []string // module names; index 0 is the kernel proper
 }
 
@@ -80,6 +80,7 @@ const maxKernelSymbols = 4 << 20
 
 func parseKallsyms(r io.Reader) (*kernelTable, error) {
 	t := &kernelTable{modules: []string{""}}
+	var names []byte
 	modIndex := map[string]uint16{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
@@ -100,7 +101,7 @@ func parseKallsyms(r io.Reader) (*kernelTable, error) {
 		if len(name) >= notText {
 			name = name[:notText-1]
 		}
-		s := ksym{addr: addr, name: uint32(len(t.names)), nameLen: uint16(len(name))}
+		s := ksym{addr: addr, name: uint32(len(names)), nameLen: uint16(len(name))}
 		if !isText(typ) || string(name) == "_etext" {
 			s.nameLen |= notText
 		}
@@ -116,7 +117,7 @@ func parseKallsyms(r io.Reader) (*kernelTable, error) {
 			}
 			s.module = i
 		}
-		t.names = append(t.names, name...)
+		names = append(names, name...)
 		t.syms = append(t.syms, s)
 	}
 	if err := sc.Err(); err != nil {
@@ -129,7 +130,7 @@ func parseKallsyms(r io.Reader) (*kernelTable, error) {
 		return nil, ErrHiddenAddresses
 	}
 	t.sort()
-	t.names = append([]byte(nil), t.names...) // drop append's spare room
+	t.names = string(names)
 	return t, nil
 }
 
@@ -160,7 +161,7 @@ func (t *kernelTable) resolve(addr uint64) Frame {
 	s := t.syms[i]
 	return Frame{
 		Addr:   addr,
-		Symbol: string(t.names[s.name : s.name+uint32(s.nameLen)]),
+		Symbol: t.names[s.name : s.name+uint32(s.nameLen)],
 		Offset: addr - s.addr,
 		Module: t.modules[s.module],
 		Known:  true,

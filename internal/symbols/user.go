@@ -324,14 +324,14 @@ func (u *User) symbolsFor(pid uint32, m *mapping) (*elfSymbols, error) {
 }
 
 func (u *User) openMapped(pid uint32, m *mapping) (*os.File, error) {
-	f, err := os.Open(fmt.Sprintf("%s/%d/map_files/%x-%x", u.proc, pid, m.start, m.end))
+	f, err := openRegular(fmt.Sprintf("%s/%d/map_files/%x-%x", u.proc, pid, m.start, m.end))
 	if err == nil {
 		return f, nil
 	}
 	if m.deleted {
 		return nil, fmt.Errorf("opening deleted %s: %w", m.file, err)
 	}
-	f, err = os.Open(fmt.Sprintf("%s/%d/root%s", u.proc, pid, m.file))
+	f, err = openRegular(fmt.Sprintf("%s/%d/root%s", u.proc, pid, m.file))
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", m.file, err)
 	}
@@ -339,6 +339,26 @@ func (u *User) openMapped(pid uint32, m *mapping) (*os.File, error) {
 	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Ino != m.inode {
 		f.Close()
 		return nil, fmt.Errorf("opening %s: not the file mapped (replaced since?)", m.file)
+	}
+	return f, nil
+}
+
+// openRegular opens path only if it is a regular file: the paths come
+// from other users' processes, and opening a device can act on it, and
+// a FIFO blocks.
+func openRegular(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("not a regular file")
 	}
 	return f, nil
 }

@@ -301,3 +301,27 @@ func TestELFFunctionLookup(t *testing.T) {
 		t.Error("an offset past the segment has an address")
 	}
 }
+
+// A mapped path that is no regular file (a FIFO, here) is not opened:
+// opening it would block.
+func TestUserSkipsNonRegularFiles(t *testing.T) {
+	proc := t.TempDir()
+	root := filepath.Join(proc, "7", "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	maps := "7f0000000000-7f0000001000 r-xp 00000000 fd:01 99 /fifo\n"
+	if err := os.WriteFile(filepath.Join(proc, "7", "maps"), []byte(maps), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := newUser(proc, 4, 4)
+	if f := u.Resolve(7, 0x7f0000000010); f.Known || f.String() != "[unknown] (fifo+0x10)" {
+		t.Errorf("Resolve = %v", f)
+	}
+	if err := u.FileError(7, 0x7f0000000010); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("FileError = %v", err)
+	}
+}
