@@ -62,7 +62,7 @@ var openCommand = &cli.Command{
 		&cli.BoolFlag{Name: "extended-fields", Aliases: []string{"e"}, Usage: "include the open flags and mode (octal)"},
 		&cli.BoolFlag{Name: "errno-names", Aliases: []string{"E"}, Usage: "show ERR as a name (ENOENT) rather than a number"},
 		&cli.BoolFlag{Name: "full-path", Aliases: []string{"F"}, Usage: "show relative paths as absolute ones (resolved in the kernel, cleaned lexically)"},
-		&cli.StringSliceFlag{Name: "flag-filter", Aliases: []string{"f"}, Usage: "only opens with any of the open `FLAGS` (comma-separated: O_WRONLY,O_CREAT; in the kernel)"},
+		&cli.StringFlag{Name: "flag-filter", Aliases: []string{"f"}, Usage: "only opens with any of the open `FLAGS` (comma-separated: O_WRONLY,O_CREAT; in the kernel)"},
 		durationFlag,
 		bufferPagesFlag,
 		jsonFlag,
@@ -120,7 +120,7 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 	cfg.prog.PID, cfg.prog.TID, cfg.prog.UID = ids.pid, ids.tid, ids.uid
 	cfg.prog.FullPath = cfg.print.FullPath
 	if c.IsSet("flag-filter") {
-		if cfg.prog.Flags, err = open.ParseFlagFilter(c.StringSlice("flag-filter")); err != nil {
+		if cfg.prog.Flags, err = open.ParseFlagFilter([]string{c.String("flag-filter")}); err != nil {
 			return cfg, usageErrorf("--flag-filter: %v", err)
 		}
 	}
