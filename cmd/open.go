@@ -9,6 +9,7 @@ import (
 	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/bcc"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/mounts"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
@@ -22,7 +23,17 @@ var openCommand = &cli.Command{
 	UsageText: "gosnoop open [options]",
 	Description: "Prints one line per open call with its result: the fd, or the errno of a\n" +
 		"failed call. Attaches kprobes on the kernel's do_sys_open family where it can,\n" +
-		"and the syscalls tracepoints where it cannot.",
+		"and the syscalls tracepoints where it cannot.\n\n" +
+		"-F prints a relative path joined to the directory it was relative to (the\n" +
+		"working directory, or the directory fd of openat), found in the kernel by\n" +
+		"walking that directory's dentries up to its filesystem's root (32 names at\n" +
+		"most; a deeper one starts with \"…/\") and placed through gosnoop's mount table\n" +
+		"(\"dev MAJOR:MINOR:/...\" when gosnoop's mounts do not show it). The join is\n" +
+		"lexical: \"..\" climbs the names, not symbolic links. Absolute paths are\n" +
+		"printed as given. -F reads kernel structs: it needs kernel headers or BTF.\n\n" +
+		"-f keeps the opens with any of the flags named (O_WRONLY, creat, ...; with or\n" +
+		"without O_, any case), checked in the kernel; O_RDONLY, O_WRONLY and O_RDWR\n" +
+		"are compared with the access mode (flags & O_ACCMODE).",
 	CustomHelpTemplate: helpWithExamples(`gosnoop open                      # trace all open() calls
    gosnoop open -T                   # include timestamps
    gosnoop open -U                   # include UID
@@ -33,6 +44,8 @@ var openCommand = &cli.Command{
    gosnoop open -u 1000              # only UID 1000
    gosnoop open -d 10                # trace for 10 seconds only
    gosnoop open -n main              # only process names containing "main"
+   gosnoop open -F                   # relative paths as absolute ones
+   gosnoop open -f O_WRONLY,O_RDWR   # only opens for writing
    gosnoop open -e                   # show extended fields (flags, mode)
    gosnoop open --json               # one JSON object per line
    gosnoop open --output trace-pipe  # read bpf_trace_printk lines instead of perf events
@@ -48,6 +61,8 @@ var openCommand = &cli.Command{
 		&cli.BoolFlag{Name: "print-uid", Aliases: []string{"U"}, Usage: "include a UID column"},
 		&cli.BoolFlag{Name: "extended-fields", Aliases: []string{"e"}, Usage: "include the open flags and mode (octal)"},
 		&cli.BoolFlag{Name: "errno-names", Aliases: []string{"E"}, Usage: "show ERR as a name (ENOENT) rather than a number"},
+		&cli.BoolFlag{Name: "full-path", Aliases: []string{"F"}, Usage: "show relative paths as absolute ones (resolved in the kernel, cleaned lexically)"},
+		&cli.StringFlag{Name: "flag-filter", Aliases: []string{"f"}, Usage: "only opens with any of the open `FLAGS` (comma-separated: O_WRONLY,O_CREAT; in the kernel)"},
 		durationFlag,
 		bufferPagesFlag,
 		jsonFlag,
@@ -90,6 +105,7 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 			JSON:       c.Bool("json"),
 			TIDColumn:  c.IsSet("tid"),
 			ErrnoNames: c.Bool("errno-names"),
+			FullPath:   c.Bool("full-path"),
 		},
 		ebpf:    c.Bool("ebpf"),
 		verbose: c.Bool("verbose"),
@@ -102,6 +118,12 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 		return cfg, err
 	}
 	cfg.prog.PID, cfg.prog.TID, cfg.prog.UID = ids.pid, ids.tid, ids.uid
+	cfg.prog.FullPath = cfg.print.FullPath
+	if c.IsSet("flag-filter") {
+		if cfg.prog.Flags, err = open.ParseFlagFilter([]string{c.String("flag-filter")}); err != nil {
+			return cfg, usageErrorf("--flag-filter: %v", err)
+		}
+	}
 	if cfg.attach, err = parseAttachMode(c.String("attach")); err != nil {
 		return cfg, err
 	}
@@ -109,8 +131,8 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 	case open.OutputAuto, open.OutputPerf, open.OutputRingbuf:
 	case open.OutputTracePipe:
 		// bpf_trace_printk carries three values: pid and result, comm, path.
-		if cfg.print.PrintUID || cfg.print.Extended {
-			return cfg, usageErrorf("--print-uid and --extended-fields need --output perf or ringbuf (trace_pipe lines carry only pid, result, comm and path)")
+		if cfg.print.PrintUID || cfg.print.Extended || cfg.print.FullPath {
+			return cfg, usageErrorf("--print-uid, --extended-fields and --full-path need --output perf or ringbuf (trace_pipe lines carry only pid, result, comm and path)")
 		}
 	default:
 		return cfg, usageErrorf("--output must be auto, perf, ringbuf or trace-pipe, not %q", cfg.prog.Output)
@@ -148,6 +170,7 @@ func runOpen(c *cli.Context) error {
 	s, err := session.Start(c.Context, session.Config{
 		Command: "gosnoop open", Stdout: c.App.Writer, Stderr: stderr, Verbose: cfg.verbose,
 		Duration: cfg.duration, TracePipe: cfg.prog.Output == open.OutputTracePipe,
+		KernelTypes: cfg.prog.KernelTypes(),
 	})
 	if err != nil {
 		return err
@@ -161,6 +184,12 @@ func runOpen(c *cli.Context) error {
 	p := open.NewPrinter(s.Out.Out, cfg.print)
 	var ev open.Event
 	var bad uint64
+	var places *mounts.Table
+	if cfg.prog.FullPath {
+		if places, err = mounts.Load("/proc/self/mountinfo"); err != nil {
+			return err
+		}
+	}
 	var readers []session.Reader
 	if s.Pipe == nil {
 		readers = append(readers, session.Reader{
@@ -171,7 +200,17 @@ func runOpen(c *cli.Context) error {
 					bad++
 					return
 				}
-				p.Print(&ev)
+				if places == nil {
+					p.Print(&ev)
+					return
+				}
+				walk, err := open.Walk(b, &ev)
+				if err != nil {
+					bad++
+					return
+				}
+				full, cut := open.FullPath(places, &ev, walk)
+				p.PrintFull(&ev, []byte(full), cut)
 			},
 		})
 	}

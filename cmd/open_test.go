@@ -39,6 +39,10 @@ func TestOpenUsageErrors(t *testing.T) {
 		{[]string{"-d", "soon"}, "--duration must be a positive number"},
 		{[]string{"--output", "trace-pipe", "-U"}, "need --output perf"},
 		{[]string{"--output", "trace-pipe", "-e"}, "need --output perf"},
+		{[]string{"--output", "trace-pipe", "-F"}, "--full-path need --output perf"},
+		{[]string{"-f", "O_WRITE"}, `--flag-filter: unknown open flag "O_WRITE": want one or more of O_RDONLY,O_WRONLY,O_RDWR,O_CREAT`},
+		{[]string{"-f", "O_WRONLY,"}, `unknown open flag ""`},
+		{[]string{"--flag-filter", "0100"}, `unknown open flag "0100"`},
 		{[]string{"--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"extra-arg"}, "open takes no arguments"},
 	}
@@ -75,6 +79,19 @@ func TestOpenEBPFRendersFilters(t *testing.T) {
 	}
 	if strings.Contains(stdout, "open_kprobe_entry") {
 		t.Error("--attach tracepoint rendered the kprobe functions")
+	}
+	// -f's mask is in open_config too; -F renders the walk.
+	code, stdout, stderr = run(t, "open", "--ebpf", "-f", "wronly,O_CREAT", "-F", "--output", "perf")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"open_flags_wanted(", "gosnoop_dentry_walk(", "gosnoop_path_base(", "flags O_WRONLY|O_CREAT (flags_any 0100, accmodes 0b10)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--ebpf -f -F output lacks %q", want)
+		}
+	}
+	if strings.Contains(stdout, "0100;") || strings.Contains(stdout, "& 0100") {
+		t.Error("-f's mask was pasted into the C")
 	}
 	code, stdout, _ = run(t, "open", "--ebpf", "--output", "ringbuf", "-b", "4")
 	if code != 0 || !strings.Contains(stdout, "BPF_RINGBUF_OUTPUT(open_events, ") || !strings.Contains(stdout, "ringbuf_output(ev") {

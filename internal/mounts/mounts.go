@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -153,4 +154,22 @@ func (t *Table) Locate(dev uint32, fsPath string) string {
 		return p
 	}
 	return "dev " + strconv.FormatUint(uint64(major), 10) + ":" + strconv.FormatUint(uint64(minor), 10) + ":" + fsPath
+}
+
+// Join is where rel, a pathname relative to dir (a directory as Locate
+// names it), leads: joined and cleaned lexically, so ".." climbs dir's
+// names (not symbolic links) and stops at the root, of the namespace or,
+// for a "dev MAJOR:MINOR:" name, of that filesystem. rel is taken from
+// dir even when it starts with "/" (dir is then the process's root).
+func Join(dir, rel string) string {
+	if strings.HasPrefix(dir, "dev ") {
+		// "dev 8:1:/a": the filesystem's path starts after the second colon.
+		if i := strings.IndexByte(dir, ':'); i >= 0 {
+			if j := strings.IndexByte(dir[i+1:], ':'); j >= 0 {
+				cut := i + 1 + j + 1
+				return dir[:cut] + path.Join("/", dir[cut:], rel)
+			}
+		}
+	}
+	return path.Join(dir, rel)
 }

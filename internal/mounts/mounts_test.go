@@ -108,3 +108,21 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestJoin(t *testing.T) {
+	for _, c := range []struct{ dir, rel, want string }{
+		{"/home/me", "a/b", "/home/me/a/b"},
+		{"/home/me", "./a//b/", "/home/me/a/b"},
+		{"/mnt/x", "../y", "/mnt/y"},
+		{"/", "../../etc", "/etc"},
+		{"/srv/chroot", "/etc/passwd", "/srv/chroot/etc/passwd"},
+		{"/home/me", "", "/home/me"},
+		{"dev 8:1:/a/b", "c", "dev 8:1:/a/b/c"},
+		{"dev 8:1:/a/b", "../../../c", "dev 8:1:/c"},
+		{"dev 8:1:/", "x", "dev 8:1:/x"},
+	} {
+		if got := Join(c.dir, c.rel); got != c.want {
+			t.Errorf("Join(%q, %q) = %q, want %q", c.dir, c.rel, got, c.want)
+		}
+	}
+}

@@ -13,11 +13,15 @@ import (
 )
 
 // The C the programs share, as named templates: "dentry_walk", a dentry's
-// path up to its filesystem's root; "pid_filter", the process to trace,
-// read from the table PIDTable.
+// path up to its filesystem's root; "path_base", the directory a pathname
+// is looked up from (root, working directory or a directory fd) and the
+// file behind an fd; "pid_filter", the process to trace, read from the
+// table PIDTable.
 var (
 	//go:embed walk.c.tmpl
 	walkSource string
+	//go:embed base.c.tmpl
+	baseSource string
 	//go:embed pid.c.tmpl
 	pidSource string
 )
@@ -32,6 +36,7 @@ const PIDTable = "gosnoop_pid"
 func Parse(name, text string) *template.Template {
 	t := template.Must(template.New(name).Option("missingkey=error").Parse(text))
 	template.Must(t.New("walk.c.tmpl").Parse(walkSource))
+	template.Must(t.New("base.c.tmpl").Parse(baseSource))
 	return template.Must(t.New("pid.c.tmpl").Parse(pidSource)).Lookup(name)
 }
 

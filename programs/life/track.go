@@ -3,6 +3,8 @@ package life
 import (
 	"path"
 	"time"
+
+	"github.com/gosnoop/gosnoop/internal/mounts"
 )
 
 // Locator maps a path from the root of filesystem dev (the kernel's
@@ -77,13 +79,13 @@ func (t *Tracker) Event(ev *Event) (Life, bool) {
 	case Birth:
 		t.born(where, ev.Ts)
 	case Unlink:
-		return t.end(path.Join(where, string(ev.Pathname)), ev)
+		return t.end(mounts.Join(where, string(ev.Pathname)), ev)
 	case RenameFrom:
-		t.renames[ev.PID] = path.Join(where, string(ev.Pathname))
+		t.renames[ev.PID] = mounts.Join(where, string(ev.Pathname))
 	case RenameTo:
 		from, ok := t.renames[ev.PID]
 		delete(t.renames, ev.PID)
-		to := path.Join(where, string(ev.Pathname))
+		to := mounts.Join(where, string(ev.Pathname))
 		if !ok || from == to {
 			return Life{}, false
 		}

@@ -80,19 +80,21 @@ func TestConfigMatchesTheProgram(t *testing.T) {
 	}
 	var fields []string
 	for _, line := range strings.Split(m[1], "\n") {
+		line, _, _ = strings.Cut(line, "//")
 		if f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(line), ";")); len(f) == 2 {
 			fields = append(fields, f[0]+" "+f[1])
 		}
 	}
-	// Config writes: pid at 0, tid at 4, uid at 8, any_uid at 12, failed_only at 13.
-	if got := strings.Join(fields, "|"); got != "u32 pid|u32 tid|u32 uid|u8 any_uid|u8 failed_only|u8 _pad[2]" {
+	// Config writes: pid at 0, tid at 4, uid at 8, any_uid at 12,
+	// failed_only at 13, accmodes at 14, flags_any at 16.
+	if got := strings.Join(fields, "|"); got != "u32 pid|u32 tid|u32 uid|u8 any_uid|u8 failed_only|u8 accmodes|u8 _pad|u32 flags_any" {
 		t.Errorf("struct open_config is %s", got)
 	}
 	if !strings.Contains(src, fmt.Sprintf("#define OPEN_CONFIG_SIZE %d", ConfigSize)) || !strings.Contains(src, "BPF_ARRAY("+ConfigTable+", struct open_config, 1);") {
 		t.Error("the config table or its size differ from Go's")
 	}
-	c := Options{PID: 1, TID: 2, UID: 3, FailedOnly: true}.Config()
-	if len(c) != ConfigSize || c[0] != 1 || c[4] != 2 || c[8] != 3 || c[12] != 0 || c[13] != 1 {
+	c := Options{PID: 1, TID: 2, UID: 3, FailedOnly: true, Flags: FlagFilter{Any: 0x01020304, AccModes: 5}}.Config()
+	if len(c) != ConfigSize || c[0] != 1 || c[4] != 2 || c[8] != 3 || c[12] != 0 || c[13] != 1 || c[14] != 5 || c[16] != 4 || c[19] != 1 {
 		t.Errorf("config % x", c)
 	}
 	if c := (Options{UID: -1}).Config(); c[12] != 1 || c[13] != 0 {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosnoop/gosnoop/internal/btfheader"
 	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 )
@@ -63,15 +64,21 @@ func (s Syscalls) Names() []string {
 }
 
 // Options fills open.c.tmpl. Every field renders to code or to nothing.
-// The filters (PID, TID, UID, FailedOnly) are not pasted into the C: a
-// program with any filter reads them from its open_config table, which Go
-// writes (Config), so runs that differ only in the values share one
-// compile-cache entry.
+// The filters (PID, TID, UID, FailedOnly, Flags) are not pasted into the
+// C: a program with any filter reads them from its open_config table,
+// which Go writes (Config), so runs that differ only in the values share
+// one compile-cache entry.
 type Options struct {
-	PID        uint32 // tgid to trace; 0 traces all
-	TID        uint32 // thread to trace; 0 traces all
-	UID        int64  // uid to trace; render.AnyUID traces all
-	FailedOnly bool   // only calls that returned an error
+	PID        uint32     // tgid to trace; 0 traces all
+	TID        uint32     // thread to trace; 0 traces all
+	UID        int64      // uid to trace; render.AnyUID traces all
+	FailedOnly bool       // only calls that returned an error
+	Flags      FlagFilter // only calls with one of these flags (-f)
+
+	// FullPath (-F): a relative path's event carries the dentry walk of
+	// the directory it is relative to (Resolver joins them). It reads
+	// kernel structs: KernelTypes.
+	FullPath bool
 
 	Kprobe      string   // function for kprobe+kretprobe, one of KprobeFunctions, or ""
 	Tracepoints Syscalls // syscall tracepoints to render
@@ -110,6 +117,9 @@ func (o Options) Validate() error {
 		if err := render.CheckTag(o.Tag); err != nil {
 			return err
 		}
+		if o.FullPath {
+			return fmt.Errorf("full paths need perf or ring buffer output: trace_pipe lines carry no dentry walk")
+		}
 	default:
 		return fmt.Errorf("unknown output %q", o.Output)
 	}
@@ -123,14 +133,29 @@ func (o Options) TwoPrograms() bool { return o.Kprobe != "" || !o.OneProgram }
 
 // Filtered says whether o filters: its program then reads open_config.
 func (o Options) Filtered() bool {
-	return o.PID != 0 || o.TID != 0 || o.UID != render.AnyUID || o.FailedOnly
+	return o.PID != 0 || o.TID != 0 || o.UID != render.AnyUID || o.FailedOnly || o.Flags.Set()
+}
+
+// FlagFilter says whether o's program applies -f (from open_config).
+func (o Options) FlagFilter() bool { return o.Flags.Set() }
+
+// KernelTypes are the kernel structs o's program reads: for -F, the task's
+// working directory and files, and the dentries above them.
+func (o Options) KernelTypes() []btfheader.Root {
+	if !o.FullPath {
+		return nil
+	}
+	return []btfheader.Root{
+		"struct task_struct", "struct files_struct", "struct fdtable", "struct file",
+		"struct path", "struct fs_struct", "struct dentry", "struct super_block",
+	}
 }
 
 // ConfigTable is the table a filtered program reads its filters from, and
 // ConfigSize the size of its one value, which Config encodes.
 const (
 	ConfigTable = "open_config"
-	ConfigSize  = 16
+	ConfigSize  = 20
 )
 
 // Config encodes o's filters as struct open_config.
@@ -147,6 +172,8 @@ func (o Options) Config() []byte {
 	if o.FailedOnly {
 		b[13] = 1
 	}
+	b[14] = o.Flags.AccModes
+	le.PutUint32(b[16:], o.Flags.Any)
 	return b
 }
 
@@ -172,7 +199,11 @@ func (o Options) ConfigComment() string {
 	if o.FailedOnly {
 		failed = "failed only"
 	}
-	return fmt.Sprintf("\n// open_config[0]: pid %s, tid %s, uid %s, %s (written before attaching)\n", pid, tid, uid, failed)
+	flags := "any flags"
+	if o.Flags.Set() {
+		flags = "flags " + o.Flags.String()
+	}
+	return fmt.Sprintf("\n// open_config[0]: pid %s, tid %s, uid %s, %s, %s (written before attaching)\n", pid, tid, uid, failed, flags)
 }
 
 // Render returns the C text of the open program for o.
@@ -201,7 +232,9 @@ type Event struct {
 	Flags         int32
 	Mode          uint32
 	PathTruncated uint8 // 1 when the path was longer than Path holds; see Truncated
-	_             [7]uint8
+	Base          Base  // -F: what follows Path in the sample
+	WalkLen       uint16
+	Dev           uint32 // -F: the walk's filesystem, major << 20 | minor
 	Comm          [16]byte
 	Path          [256]byte
 }
@@ -220,6 +253,9 @@ func DecodeEvent(b []byte, ev *Event) error {
 	ev.Flags = int32(le.Uint32(b[24:]))
 	ev.Mode = le.Uint32(b[28:])
 	ev.PathTruncated = b[32]
+	ev.Base = Base(b[33])
+	ev.WalkLen = le.Uint16(b[34:])
+	ev.Dev = le.Uint32(b[36:])
 	copy(ev.Comm[:], b[40:HeaderSize])
 	n := copy(ev.Path[:], b[HeaderSize:min(len(b), EventSize)])
 	clear(ev.Path[n:])

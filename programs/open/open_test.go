@@ -44,6 +44,19 @@ func TestRenderOpen(t *testing.T) {
 		"one-program-kprobes-first": func(o *Options) {
 			o.OneProgram, o.FailedOnly, o.Output, o.RingPages, o.RingWakeup = true, true, OutputRingbuf, 64, 16
 		},
+		"full-path": func(o *Options) { o.FullPath = true },
+		"full-path-one-program": func(o *Options) {
+			o.Kprobe = ""
+			o.OneProgram = true
+			o.FullPath = true
+			o.Output, o.RingPages, o.RingWakeup = OutputRingbuf, 64, 16
+		},
+		"flag-filter": func(o *Options) { o.Flags = FlagFilter{Any: 0100, AccModes: 1 << 1} },
+		"flag-filter-one-program": func(o *Options) {
+			o.Kprobe = ""
+			o.OneProgram = true
+			o.Flags = FlagFilter{AccModes: 1}
+		},
 		"all-together": func(o *Options) {
 			o.PID, o.TID, o.UID, o.FailedOnly = 1234, 4321, 1000, true
 			o.Output, o.Tag = OutputTracePipe, "5eed"
@@ -73,6 +86,7 @@ func TestRenderOpenRejects(t *testing.T) {
 		"unknown output":   func(o *Options) { o.Output = "pipe" },
 		"tag not hex":      func(o *Options) { o.Output = OutputTracePipe; o.Tag = `x" %s` },
 		"tag empty":        func(o *Options) { o.Output = OutputTracePipe },
+		"full trace-pipe":  func(o *Options) { o.Output = OutputTracePipe; o.Tag = "5eed"; o.FullPath = true },
 	}
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -23,12 +23,15 @@ type Printer struct {
 // PrintOptions are the columns and filters of gosnoop open's output.
 type PrintOptions struct {
 	JSON       bool
-	Timestamp  bool   // TIME(s): seconds since the first event printed
-	PrintUID   bool   // UID column
-	Extended   bool   // FLAGS and MODE columns
-	TIDColumn  bool   // TID instead of PID
-	ErrnoNames bool   // ERR as ENOENT rather than 2
-	Name       string // only comms containing it, filtered here rather than in C
+	Timestamp  bool // TIME(s): seconds since the first event printed
+	PrintUID   bool // UID column
+	Extended   bool // FLAGS and MODE columns
+	TIDColumn  bool // TID instead of PID
+	ErrnoNames bool // ERR as ENOENT rather than 2
+	// FullPath (-F): PATH is the path PrintFull is given; JSON adds the
+	// pathname as the process gave it and whether the walk was cut.
+	FullPath bool
+	Name     string // only comms containing it, filtered here rather than in C
 }
 
 // NewPrinter prints to w.
@@ -72,17 +75,22 @@ func (p *Printer) Header() {
 
 // Print prints one event, unless the name filter drops it.
 func (p *Printer) Print(ev *Event) {
+	p.PrintFull(ev, output.CString(ev.Path[:]), false)
+}
+
+// PrintFull prints one event with path as its path (-F: FullPath's), cut
+// when its directory's walk was cut short, unless the name filter drops it.
+func (p *Printer) PrintFull(ev *Event, path []byte, cut bool) {
 	comm := output.CString(ev.Comm[:])
 	if len(p.name) > 0 && !bytes.Contains(comm, p.name) {
 		return
 	}
-	path := output.CString(ev.Path[:])
 	if p.events == 0 {
 		p.first = ev.TsNs
 	}
 	p.events++
 	if p.cfg.JSON {
-		p.buf = p.appendJSON(p.buf[:0], ev, comm, path)
+		p.buf = p.appendJSON(p.buf[:0], ev, comm, path, cut)
 	} else {
 		p.buf = p.appendRow(p.buf[:0], ev, comm, path)
 	}
@@ -124,7 +132,8 @@ func (p *Printer) appendRow(b []byte, ev *Event, comm, path []byte) []byte {
 }
 
 // appendJSON writes the stable JSON form: every field, always, in this order.
-func (p *Printer) appendJSON(b []byte, ev *Event, comm, path []byte) []byte {
+// With -F it adds "pathname", the path as the process gave it, and "cut".
+func (p *Printer) appendJSON(b []byte, ev *Event, comm, path []byte, cut bool) []byte {
 	b = append(b, `{"ts_ns":`...)
 	b = strconv.AppendUint(b, ev.TsNs, 10)
 	b = append(b, `,"pid":`...)
@@ -149,5 +158,11 @@ func (p *Printer) appendJSON(b []byte, ev *Event, comm, path []byte) []byte {
 	b = output.AppendJSONString(b, path)
 	b = append(b, `,"truncated":`...)
 	b = strconv.AppendBool(b, ev.Truncated())
+	if p.cfg.FullPath {
+		b = append(b, `,"pathname":`...)
+		b = output.AppendJSONString(b, output.CString(ev.Path[:]))
+		b = append(b, `,"cut":`...)
+		b = strconv.AppendBool(b, cut)
+	}
 	return append(b, "}\n"...)
 }
