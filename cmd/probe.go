@@ -46,6 +46,7 @@ it is applied in Go, so no format string reaches the kernel.`,
    gosnoop probe 'p:do_sys_openat2 "%s", arg2@user'
    gosnoop probe 'r:do_sys_openat2 (retval < 0) "failed: %d", retval'
    gosnoop probe -p 181 -M 10 't:syscalls:sys_enter_read "fd %d, %lu bytes", args->fd, args->count'
+   gosnoop probe -c 'cat /etc/hostname' 't:syscalls:sys_enter_openat "%s", args->filename'
    gosnoop probe --ebpf 't:syscalls:sys_enter_openat "%s", args->filename'   # print the C
    gosnoop probe -l 'syscalls:sys_enter_open*'                               # what can be probed
    gosnoop probe -l 't:syscalls:sys_enter_openat' -v                         # and its fields`),
@@ -53,6 +54,8 @@ it is applied in Go, so no format string reaches the kernel.`,
 		&cli.StringFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the tracepoints (and, with kprobes, kernel functions) whose name matches `GLOB`, e.g. 'syscalls:sys_enter_open*', instead of probing; with -v, a single tracepoint's fields"},
 		pidFlag,
 		uidFlag,
+		cgroupFlag,
+		execFlag,
 		nameFlag,
 		timestampFlag,
 		&cli.BoolFlag{Name: "cpu", Aliases: []string{"C"}, Usage: "include a CPU column"},
@@ -76,6 +79,7 @@ type probeConfig struct {
 	print     probe.PrintOptions
 	maxEvents uint64
 	pages     int
+	tasks     taskFilters
 }
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
@@ -115,6 +119,10 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		return cfg, err
 	}
 	cfg.prog.PID, cfg.prog.UID = ids.pid, ids.uid
+	if cfg.tasks, err = parseTaskFlags(c); err != nil {
+		return cfg, err
+	}
+	cfg.prog.Tasks = cfg.tasks.render()
 	cfg.prog.IncludeSelf = c.Bool("include-self")
 	// After the trailing flags: options may follow the specs.
 	cfg.print = probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json"), CPU: c.Bool("cpu")}
@@ -153,7 +161,7 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("ebpf") {
-		_, err = io.WriteString(c.App.Writer, src+render.PIDComment(cfg.prog.PID))
+		_, err = io.WriteString(c.App.Writer, src+render.PIDComment(cfg.prog.PID)+cfg.tasks.comment())
 		return err
 	}
 
@@ -169,6 +177,11 @@ func runProbe(c *cli.Context) error {
 	if err := probe.CheckTargets(cfg.prog.Specs, view); err != nil {
 		return usageError{err}
 	}
+	t, err := startTasks(s, cfg.tasks)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
 	p := probe.NewPrinter(s.Out.Out, cfg.print)
 	layouts := make([]probe.Layout, len(cfg.prog.Specs))
 	for i, spec := range cfg.prog.Specs {
@@ -205,13 +218,19 @@ func runProbe(c *cli.Context) error {
 	if err := s.Attach(probe.AttachPlan(cfg.prog, view)); err != nil {
 		return err
 	}
+	if err := t.attach(); err != nil {
+		return err
+	}
 	n := uint64(len(cfg.prog.Specs))
-	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), p.Header)
+	if err := t.begin(s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), p.Header)); err != nil {
+		return err
+	}
 	lost, err := s.Drain()
 	if bad > 0 {
 		s.Out.Report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
-	return s.Finish(err, session.CountSummary(p.Events(), "event", lost))
+	t.report()
+	return t.end(s.Finish(err, session.CountSummary(p.Events(), "event", lost)))
 }
 
 // specsAndTrailingFlags returns the specs and applies the options that

@@ -14,12 +14,15 @@ import (
 
 // The C the programs share, as named templates: "dentry_walk", a dentry's
 // path up to its filesystem's root; "pid_filter", the process to trace,
-// read from the table PIDTable.
+// read from the table PIDTable; "task_filter", --cgroup and --exec, given
+// a Tasks.
 var (
 	//go:embed walk.c.tmpl
 	walkSource string
 	//go:embed pid.c.tmpl
 	pidSource string
+	//go:embed tasks.c.tmpl
+	tasksSource string
 )
 
 // PIDTable is the BPF array (one u32) "pid_filter" reads the process to
@@ -32,6 +35,7 @@ const PIDTable = "gosnoop_pid"
 func Parse(name, text string) *template.Template {
 	t := template.Must(template.New(name).Option("missingkey=error").Parse(text))
 	template.Must(t.New("walk.c.tmpl").Parse(walkSource))
+	template.Must(t.New("tasks.c.tmpl").Parse(tasksSource))
 	return template.Must(t.New("pid.c.tmpl").Parse(pidSource)).Lookup(name)
 }
 

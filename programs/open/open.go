@@ -68,10 +68,11 @@ func (s Syscalls) Names() []string {
 // writes (Config), so runs that differ only in the values share one
 // compile-cache entry.
 type Options struct {
-	PID        uint32 // tgid to trace; 0 traces all
-	TID        uint32 // thread to trace; 0 traces all
-	UID        int64  // uid to trace; render.AnyUID traces all
-	FailedOnly bool   // only calls that returned an error
+	PID        uint32       // tgid to trace; 0 traces all
+	TID        uint32       // thread to trace; 0 traces all
+	UID        int64        // uid to trace; render.AnyUID traces all
+	FailedOnly bool         // only calls that returned an error
+	Tasks      render.Tasks // --cgroup, --exec: render's "task_filter"
 
 	Kprobe      string   // function for kprobe+kretprobe, one of KprobeFunctions, or ""
 	Tracepoints Syscalls // syscall tracepoints to render

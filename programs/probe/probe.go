@@ -77,8 +77,9 @@ const (
 type Options struct {
 	Specs      []*Spec
 	PID        uint32 // 0: any process
-	UID        int64  // render.AnyUID: any user
-	StringSize int    // bytes kept of each %s value
+	Tasks      render.Tasks
+	UID        int64 // render.AnyUID: any user
+	StringSize int   // bytes kept of each %s value
 	// IncludeSelf keeps gosnoop's own events; otherwise the program drops
 	// those of the process in SelfTable, which the command writes.
 	IncludeSelf bool
@@ -199,12 +200,13 @@ func Render(o Options) (string, error) {
 	data := struct {
 		HeaderSize  int
 		PID         uint32
+		Tasks       render.Tasks
 		UID         int64
 		IncludeSelf bool
 		KernelTypes bool
 		Probes      []probeRender
 		Functions   []*functionRender
-	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0}
+	}{HeaderSize: HeaderSize, PID: o.PID, Tasks: o.Tasks, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0}
 
 	tracepoints := map[[2]string]*functionRender{}
 	for i, s := range o.Specs {
