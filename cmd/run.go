@@ -168,6 +168,9 @@ type taskFilters struct {
 func parseTaskFlags(c *cli.Context) (taskFilters, error) {
 	var f taskFilters
 	if c.IsSet("cgroup") {
+		if c.String("cgroup") == "" {
+			return f, usageErrorf("--cgroup needs a cgroup's path, e.g. system.slice/docker-<id>.scope")
+		}
 		g, err := cgroup.Resolve(c.String("cgroup"))
 		if err != nil {
 			return f, usageErrorf("--cgroup %q: %v", c.String("cgroup"), err)

@@ -93,6 +93,12 @@ func Start(path string, argv []string, cred *Credential) (*Child, error) {
 		return nil, fmt.Errorf("launching %s: %w", argv[0], err)
 	}
 	defer r.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("launching %s: %w", argv[0], err)
+	}
+	defer readyR.Close()
 	creds := "-"
 	if cred != nil {
 		creds = formatCredential(*cred)
@@ -100,8 +106,10 @@ func Start(path string, argv []string, cred *Credential) (*Child, error) {
 	cmd := exec.Command(self, append([]string{gateArg, creds, path}, argv...)...)
 	cmd.Args[0] = "gosnoop"
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = []*os.File{r} // fd 3
-	if err := cmd.Start(); err != nil {
+	cmd.ExtraFiles = []*os.File{r, readyW} // fds 3 and 4
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("launching %s: %w", argv[0], err)
 	}
@@ -110,6 +118,14 @@ func Start(path string, argv []string, cred *Credential) (*Child, error) {
 		c.err = cmd.Wait()
 		close(c.done)
 	}()
+	// The gate is gosnoop starting up (the runtime, the shared libraries):
+	// what it does before it waits is not the command's, so its pid is
+	// traced only once it says it waits.
+	var b [1]byte
+	if n, _ := readyR.Read(b[:]); n != 1 {
+		c.Stop(0)
+		return nil, fmt.Errorf("launching %s: the gate ended before it was ready", argv[0])
+	}
 	return c, nil
 }
 
@@ -212,7 +228,9 @@ func RunGate(args []string) {
 	if len(args) < 5 {
 		os.Exit(125)
 	}
-	gate := os.NewFile(3, "gate")
+	gate, ready := os.NewFile(3, "gate"), os.NewFile(4, "ready")
+	ready.Write([]byte{1})
+	ready.Close()
 	var b [1]byte
 	if n, _ := gate.Read(b[:]); n != 1 {
 		os.Exit(125)
