@@ -5,9 +5,13 @@ import (
 	"os"
 
 	"github.com/gosnoop/gosnoop/cmd"
+	"github.com/gosnoop/gosnoop/internal/launch"
 )
 
 func main() {
+	if launch.IsGate(os.Args) { // --exec's command, waiting for the tracing
+		launch.RunGate(os.Args)
+	}
 	app := cmd.NewApp(os.Stdout, os.Stderr)
 	os.Exit(cmd.ExitCode(app.Run(os.Args), os.Stderr))
 }

@@ -62,15 +62,26 @@ func usageErrorf(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// exitStatus is the exit status of the command --exec ran, passed on as
+// gosnoop's own, with no message.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("the command exited with status %d", int(e)) }
+
 func onUsageError(c *cli.Context, err error, _ bool) error {
 	return usageError{err}
 }
 
 // ExitCode prints err as one "gosnoop: ..." message and returns the exit
-// code: 0 for success, 2 for usage errors, 1 for everything else.
+// code: 0 for success, 2 for usage errors, 1 for everything else; the
+// status of the command --exec ran passes on silently.
 func ExitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
+	}
+	var st exitStatus
+	if errors.As(err, &st) {
+		return int(st)
 	}
 	// Messages can quote what others control (libbcc echoing a header, a
 	// spec, a path): each line is escaped, the line breaks stay.

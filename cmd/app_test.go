@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosnoop/gosnoop/internal/launch"
 	"github.com/gosnoop/gosnoop/internal/session"
 )
 
@@ -29,6 +30,9 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 var gosnoopBinary string
 
 func TestMain(m *testing.M) {
+	if launch.IsGate(os.Args) { // --exec run in-process re-runs the test binary
+		launch.RunGate(os.Args)
+	}
 	if os.Getenv(hostileChildEnv) != "" {
 		hostileChild()
 		return

@@ -29,9 +29,13 @@ var lifeCommand = &cli.Command{
 	CustomHelpTemplate: helpWithExamples(`gosnoop life                      # trace the lives of short-lived files
    gosnoop life -p 181               # only files created and unlinked by PID 181
    gosnoop life -F                   # full paths instead of names
+   gosnoop life -c 'make -j2'        # run make and trace it and its children
+   gosnoop life --cgroup system.slice/docker-<id>.scope   # one container
    gosnoop life --json -d 10         # JSON lines, for ten seconds`),
 	Flags: []cli.Flag{
 		pidFlag,
+		cgroupFlag,
+		execFlag,
 		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"T"}, Usage: "TIME(s): seconds since the first file printed, instead of the time of day"},
 		&cli.BoolFlag{Name: "full-path", Aliases: []string{"F"}, Usage: "show each file's path, not only its name"},
 		durationFlag,
@@ -61,14 +65,18 @@ func runLife(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o := life.Options{PID: ids.pid}
+	tasks, err := parseTaskFlags(c)
+	if err != nil {
+		return err
+	}
+	o := life.Options{PID: ids.pid, Tasks: tasks.render()}
 	if c.Bool("ebpf") {
 		return printProgram(c.App.Writer, func(k kernel.View, logf func(string, ...any)) error {
 			_, err := life.Plan(&o, mode, k, logf)
 			return err
 		}, func() (string, error) {
 			src, err := life.Render(o)
-			return src + render.PIDComment(o.PID), err
+			return src + render.PIDComment(o.PID) + tasks.comment(), err
 		})
 	}
 
@@ -80,6 +88,11 @@ func runLife(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
+	t, err := startTasks(s, tasks)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
 	plan, err := life.Plan(&o, mode, kernel.Live{Dir: s.TraceDir}, s.Logf)
 	if err != nil {
 		return err
@@ -116,11 +129,16 @@ func runLife(c *cli.Context) error {
 	if err := s.Attach(plan); err != nil {
 		return err
 	}
+	if err := t.attach(); err != nil {
+		return err
+	}
 	if !o.Kprobe {
 		s.Logf("on the tracepoints, births, renames and unlinks are matched by path: a file unlinked or renamed through a symbolic link or \"..\" in the pathname, one whose directory was renamed, or a hard link's other name is missed; files made by mknod are not seen")
 	}
 
-	s.Begin("file lives", p.Header)
+	if err := t.begin(s.Begin("file lives", p.Header)); err != nil {
+		return err
+	}
 	lost, err := s.Drain()
 	if bad > 0 {
 		s.Out.Report("%d %s too short to decode", bad, output.Plural(bad, "sample"))
@@ -131,5 +149,6 @@ func runLife(c *cli.Context) error {
 	if tracker.Unplaced > 0 {
 		s.Out.Report("%d %s not followed: paths deeper than %d directories", tracker.Unplaced, output.Plural(tracker.Unplaced, "file"), life.MaxDepth)
 	}
-	return s.Finish(err, session.CountSummary(p.Lives(), "file", lost))
+	t.report()
+	return t.end(s.Finish(err, session.CountSummary(p.Lives(), "file", lost)))
 }

@@ -42,6 +42,8 @@ var openCommand = &cli.Command{
    gosnoop open -p 181               # only PID 181
    gosnoop open -t 123               # only TID 123
    gosnoop open -u 1000              # only UID 1000
+   gosnoop open -c 'ls /tmp'         # run ls and trace it (and its children) only
+   gosnoop open --cgroup system.slice/docker-<id>.scope   # one container
    gosnoop open -d 10                # trace for 10 seconds only
    gosnoop open -n main              # only process names containing "main"
    gosnoop open -F                   # relative paths as absolute ones
@@ -55,6 +57,8 @@ var openCommand = &cli.Command{
 		pidFlag,
 		tidFlag,
 		uidFlag,
+		cgroupFlag,
+		execFlag,
 		&cli.BoolFlag{Name: "failed", Aliases: []string{"x"}, Usage: "only show failed opens"},
 		nameFlag,
 		timestampFlag,
@@ -85,6 +89,7 @@ type openConfig struct {
 	verbose  bool
 	duration time.Duration
 	pages    int
+	tasks    taskFilters
 }
 
 // Largest pid the kernel can hand out (PID_MAX_LIMIT on 64-bit).
@@ -124,6 +129,10 @@ func parseOpenFlags(c *cli.Context) (openConfig, error) {
 			return cfg, usageErrorf("--flag-filter: %v", err)
 		}
 	}
+	if cfg.tasks, err = parseTaskFlags(c); err != nil {
+		return cfg, err
+	}
+	cfg.prog.Tasks = cfg.tasks.render()
 	if cfg.attach, err = parseAttachMode(c.String("attach")); err != nil {
 		return cfg, err
 	}
@@ -163,7 +172,7 @@ func runOpen(c *cli.Context) error {
 			return open.Plan(&cfg.prog, cfg.attach, k, logf)
 		}, func() (string, error) {
 			src, err := open.Render(cfg.prog)
-			return src + cfg.prog.ConfigComment(), err
+			return src + cfg.prog.ConfigComment() + cfg.tasks.comment(), err
 		})
 	}
 
@@ -176,6 +185,11 @@ func runOpen(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
+	t, err := startTasks(s, cfg.tasks)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
 	view := kernel.Live{Dir: s.TraceDir}
 	open.ChooseOutput(&cfg.prog, view, cfg.pages, runtime.NumCPU(), wakeup, s.Logf)
 	if err := open.Plan(&cfg.prog, cfg.attach, view, s.Logf); err != nil {
@@ -227,8 +241,13 @@ func runOpen(c *cli.Context) error {
 	if err := s.Attach(open.AttachPlan(cfg.prog)); err != nil {
 		return err
 	}
+	if err := t.attach(); err != nil {
+		return err
+	}
 
-	s.Begin("open() calls", p.Header)
+	if err := t.begin(s.Begin("open() calls", p.Header)); err != nil {
+		return err
+	}
 	var lost uint64
 	if s.Pipe == nil {
 		lost, err = s.Drain()
@@ -241,5 +260,6 @@ func runOpen(c *cli.Context) error {
 			return dec.Feed(raw, &ev)
 		}, func() { p.Print(&ev) }, dec.Finish)
 	}
-	return s.Finish(err, session.CountSummary(p.Events(), "event", lost))
+	t.report()
+	return t.end(s.Finish(err, session.CountSummary(p.Events(), "event", lost)))
 }

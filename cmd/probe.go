@@ -58,6 +58,7 @@ the end, or every -i INTERVAL (each interval's counts alone), fewest first.`,
    gosnoop probe 't:syscalls:sys_exit_read (args->ret >= 0) hist(args->ret) by $comm'
    gosnoop probe -d 10 't:syscalls:sys_enter_openat count() by $kstack'
    gosnoop probe -K -U -M 1 't:syscalls:sys_enter_openat "%s", args->filename'
+   gosnoop probe -c 'cat /etc/hostname' 't:syscalls:sys_enter_openat "%s", args->filename'
    gosnoop probe --ebpf 't:syscalls:sys_enter_openat "%s", args->filename'   # print the C
    gosnoop probe -l 'syscalls:sys_enter_open*'                               # what can be probed
    gosnoop probe -l 't:syscalls:sys_enter_openat' -v                         # and its fields`),
@@ -65,6 +66,8 @@ the end, or every -i INTERVAL (each interval's counts alone), fewest first.`,
 		&cli.StringFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the tracepoints (and, with kprobes, kernel functions) whose name matches `GLOB`, e.g. 'syscalls:sys_enter_open*', instead of probing; with -v, a single tracepoint's fields"},
 		pidFlag,
 		uidFlag,
+		cgroupFlag,
+		execFlag,
 		nameFlag,
 		timestampFlag,
 		&cli.BoolFlag{Name: "cpu", Aliases: []string{"C"}, Usage: "include a CPU column"},
@@ -94,6 +97,7 @@ type probeConfig struct {
 	maxEvents uint64
 	pages     int
 	interval  time.Duration // 0: aggregations print once, at the end
+	tasks     taskFilters
 }
 
 func parseProbeFlags(c *cli.Context) (probeConfig, error) {
@@ -133,6 +137,10 @@ func parseProbeFlags(c *cli.Context) (probeConfig, error) {
 		return cfg, err
 	}
 	cfg.prog.PID, cfg.prog.UID = ids.pid, ids.uid
+	if cfg.tasks, err = parseTaskFlags(c); err != nil {
+		return cfg, err
+	}
+	cfg.prog.Tasks = cfg.tasks.render()
 	cfg.prog.IncludeSelf = c.Bool("include-self")
 	// After the trailing flags: options may follow the specs.
 	cfg.print = probe.PrintOptions{Name: c.String("name"), Timestamp: c.Bool("timestamp"), JSON: c.Bool("json"), CPU: c.Bool("cpu"), Filter: c.String("filter")}
@@ -198,7 +206,7 @@ func runProbe(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("ebpf") {
-		_, err = io.WriteString(c.App.Writer, src+render.PIDComment(cfg.prog.PID))
+		_, err = io.WriteString(c.App.Writer, src+render.PIDComment(cfg.prog.PID)+cfg.tasks.comment())
 		return err
 	}
 
@@ -214,6 +222,11 @@ func runProbe(c *cli.Context) error {
 	if err := probe.CheckTargets(cfg.prog.Specs, view); err != nil {
 		return usageError{err}
 	}
+	t, err := startTasks(s, cfg.tasks)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
 	p := probe.NewPrinter(s.Out.Out, cfg.print)
 	layouts := make([]probe.Layout, len(cfg.prog.Specs))
 	for i, spec := range cfg.prog.Specs {
@@ -252,6 +265,9 @@ func runProbe(c *cli.Context) error {
 	if err := s.Attach(probe.AttachPlan(cfg.prog, view)); err != nil {
 		return err
 	}
+	if err := t.attach(); err != nil {
+		return err
+	}
 	aggs := newAggregations(s, cfg, stacks)
 	if cfg.interval > 0 {
 		s.Tick = aggs.tick
@@ -261,7 +277,9 @@ func runProbe(c *cli.Context) error {
 	if !cfg.prog.HasEvents() {
 		header = nil
 	}
-	s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), header)
+	if err := t.begin(s.Begin(fmt.Sprintf("%d %s", n, output.Plural(n, "probe")), header)); err != nil {
+		return err
+	}
 	lost, err := s.Drain()
 	if err == nil {
 		err = aggs.take(true)
@@ -269,7 +287,8 @@ func runProbe(c *cli.Context) error {
 	if bad > 0 {
 		s.Out.Report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
-	return s.Finish(err, session.CountSummary(p.Events()+aggs.counted, "event", lost+aggs.lost))
+	t.report()
+	return t.end(s.Finish(err, session.CountSummary(p.Events()+aggs.counted, "event", lost+aggs.lost)))
 }
 
 // aggregations reads and prints the count() and hist() tables of a run.

@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"context"
+	"encoding/binary"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"time"
 
@@ -10,7 +13,10 @@ import (
 
 	"github.com/gosnoop/gosnoop/internal/attach"
 	"github.com/gosnoop/gosnoop/internal/bcc"
+	"github.com/gosnoop/gosnoop/internal/cgroup"
 	"github.com/gosnoop/gosnoop/internal/kernel"
+	"github.com/gosnoop/gosnoop/internal/launch"
+	"github.com/gosnoop/gosnoop/internal/output"
 	"github.com/gosnoop/gosnoop/internal/render"
 	"github.com/gosnoop/gosnoop/internal/session"
 	"github.com/gosnoop/gosnoop/internal/tracefs"
@@ -146,6 +152,186 @@ func addInit(s *session.Session, init func(*bcc.Module) error) {
 		}
 		return init(m)
 	}
+}
+
+// taskFilters are --cgroup and --exec, checked: the cgroup to trace and
+// the command to start.
+type taskFilters struct {
+	cgroup cgroup.Group // Path "": every cgroup
+	path   string       // --exec: the program, found on $PATH
+	argv   []string     // --exec: its words; nil without --exec
+}
+
+// parseTaskFlags parses --cgroup and --exec, which every tracing command
+// but hello has. --exec is split into words in Go (launch.Split), with no
+// shell.
+func parseTaskFlags(c *cli.Context) (taskFilters, error) {
+	var f taskFilters
+	if c.IsSet("cgroup") {
+		if c.String("cgroup") == "" {
+			return f, usageErrorf("--cgroup needs a cgroup's path, e.g. system.slice/docker-<id>.scope")
+		}
+		g, err := cgroup.Resolve(c.String("cgroup"))
+		if err != nil {
+			return f, usageErrorf("--cgroup %q: %v", c.String("cgroup"), err)
+		}
+		f.cgroup = g
+	}
+	if c.IsSet("exec") {
+		if c.IsSet("pid") {
+			return f, usageErrorf("--exec and --pid exclude each other: --exec traces the command it starts")
+		}
+		argv, err := launch.Split(c.String("exec"))
+		if err != nil {
+			return f, usageErrorf("--exec %q: %v", c.String("exec"), err)
+		}
+		path, err := exec.LookPath(argv[0])
+		if err != nil {
+			return f, usageErrorf("--exec: %v", err)
+		}
+		f.path, f.argv = path, argv
+	}
+	return f, nil
+}
+
+// render is what the program renders of render's "task_filter".
+func (f taskFilters) render() render.Tasks {
+	return render.Tasks{Cgroup: f.cgroup.Path != "", Exec: f.argv != nil}
+}
+
+// comment says, for --ebpf, what a run writes to the filters' tables.
+func (f taskFilters) comment() string {
+	return render.TasksComment(f.render(), f.cgroup.ID, f.cgroup.Level)
+}
+
+// tasks carries out --cgroup and --exec in a session.
+type tasks struct {
+	f        taskFilters
+	s        *session.Session
+	child    *launch.Child
+	released bool
+}
+
+// commandGrace is how long a command still running when the tracing ends
+// has between SIGTERM and SIGKILL.
+const commandGrace = 2 * time.Second
+
+// startTasks, after session.Start and before the first Load, has s write
+// the filters' tables after every load, and starts --exec's command held
+// at its gate, so its pid is known before anything attaches. The caller
+// defers stop.
+func startTasks(s *session.Session, f taskFilters) (*tasks, error) {
+	t := &tasks{f: f, s: s}
+	if g := f.cgroup; g.Path != "" {
+		s.Logf("tracing cgroup %s: id %d, level %d", g.Path, g.ID, g.Level)
+		addInit(s, func(m *bcc.Module) error {
+			return m.WriteArray(render.CgroupTable, 0, render.CgroupValue(g.ID, g.Level))
+		})
+	}
+	if f.argv == nil {
+		return t, nil
+	}
+	cred, err := launch.SudoCredential()
+	if err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		s.Logf("running the command as uid %d, gid %d (SUDO_UID, SUDO_GID)", cred.UID, cred.GID)
+	}
+	if t.child, err = launch.Start(f.path, f.argv, cred); err != nil {
+		return nil, err
+	}
+	pid := binary.LittleEndian.AppendUint32(nil, uint32(t.child.PID()))
+	addInit(s, func(m *bcc.Module) error {
+		h, err := m.Hash(render.TasksTable)
+		if err != nil {
+			return err
+		}
+		return h.Put(pid, []byte{1})
+	})
+	return t, nil
+}
+
+// attach attaches what --exec needs besides the program's plan, after it:
+// the plan's fallback may load the program again.
+func (t *tasks) attach() error {
+	m := t.s.Module()
+	if m == nil { // a signal ended the run
+		return nil
+	}
+	for _, tp := range t.f.render().TaskTracepoints() {
+		if err := m.AttachTracepointProgram(tp.Category, tp.Event, tp.Program); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// begin, once the tracing has begun (ctx is Begin's), lets the command
+// run, and ends the tracing when it exits.
+func (t *tasks) begin(ctx context.Context) error {
+	if t.child == nil || ctx.Err() != nil {
+		return nil
+	}
+	t.s.Out.Out.Flush() // the header, before the command's own output
+	if err := t.child.Release(); err != nil {
+		return err
+	}
+	t.released = true
+	go func() {
+		select {
+		case <-t.child.Done():
+			t.s.Stop()
+		case <-ctx.Done():
+		}
+	}()
+	return nil
+}
+
+// commandDone says whether the command ran and has exited.
+func (t *tasks) commandDone() bool {
+	if t.child == nil || !t.released {
+		return false
+	}
+	select {
+	case <-t.child.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// report, before the summary, reports forks whose children --exec could
+// not follow.
+func (t *tasks) report() {
+	m := t.s.Module()
+	if m == nil || t.child == nil {
+		return
+	}
+	if n, err := m.ReadCounter(render.TasksFullTable, 0); err == nil && n > 0 {
+		t.s.Out.Report("%d %s not traced: more than %d tasks to follow at once (--exec)", n, output.Plural(n, "forked task"), render.MaxTasks)
+	}
+}
+
+// stop ends a command still held at its gate, or still running once the
+// tracing ended (SIGTERM, then SIGKILL after commandGrace), and reaps it.
+func (t *tasks) stop() {
+	if t != nil && t.child != nil {
+		t.child.Stop(commandGrace)
+	}
+}
+
+// end returns the run's error or, when there is none, the exit status of
+// the command --exec ran, as gosnoop's own.
+func (t *tasks) end(err error) error {
+	if t == nil || t.child == nil || !t.released {
+		return err
+	}
+	t.stop()
+	if code := t.child.ExitCode(); err == nil && code != 0 {
+		return exitStatus(code)
+	}
+	return err
 }
 
 // takeEpoch ends an interval of a program that counts into table keys

@@ -36,12 +36,16 @@ var topCommand = &cli.Command{
    gosnoop top -C 5 3                # every 5 seconds, 3 times, without clearing
    gosnoop top -s wbytes -a          # by bytes written, sockets and all
    gosnoop top -F                    # full paths instead of names
+   gosnoop top -C -c 'tar xf src.tar' 5   # run tar, trace it and its children; a last screen when it ends
+   gosnoop top --cgroup system.slice/docker-<id>.scope   # one container
    gosnoop top --json 1 10           # one JSON object per second, ten of them`),
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "sort", Aliases: []string{"s"}, Value: "all", Usage: "sort by `KEY`: all, reads, writes, rbytes or wbytes"},
 		&cli.StringFlag{Name: "rows", Aliases: []string{"r"}, Value: "20", Usage: "print at most `N` rows"},
 		&cli.BoolFlag{Name: "all-files", Aliases: []string{"a"}, Usage: "count sockets and other files too, not only regular files"},
 		pidFlag,
+		cgroupFlag,
+		execFlag,
 		&cli.BoolFlag{Name: "noclear", Aliases: []string{"C"}, Usage: "do not clear the screen between intervals"},
 		&cli.BoolFlag{Name: "full-path", Aliases: []string{"F"}, Usage: "show each file's path, not only its name"},
 		&cli.BoolFlag{Name: "read-only", Usage: "count reads only"},
@@ -64,6 +68,7 @@ type topConfig struct {
 	count    uint64 // 0: until a signal
 	json     bool
 	clear    bool
+	tasks    taskFilters
 }
 
 func parseTopFlags(c *cli.Context) (topConfig, error) {
@@ -90,6 +95,10 @@ func parseTopFlags(c *cli.Context) (topConfig, error) {
 		return cfg, err
 	}
 	cfg.prog.PID = ids.pid
+	if cfg.tasks, err = parseTaskFlags(c); err != nil {
+		return cfg, err
+	}
+	cfg.prog.Tasks = cfg.tasks.render()
 	args := c.Args().Slice()
 	if len(args) > 2 {
 		return cfg, usageErrorf("top takes at most an interval and a count, got %q", strings.Join(args, " "))
@@ -126,7 +135,7 @@ func runTop(c *cli.Context) error {
 			return err
 		}, func() (string, error) {
 			src, err := top.Render(cfg.prog)
-			return src + render.PIDComment(cfg.prog.PID), err
+			return src + render.PIDComment(cfg.prog.PID) + cfg.tasks.comment(), err
 		})
 	}
 
@@ -138,6 +147,11 @@ func runTop(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
+	t, err := startTasks(s, cfg.tasks)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
 	plan, err := top.Plan(&cfg.prog, mode, kernel.Live{Dir: s.TraceDir}, s.Logf)
 	if err != nil {
 		return err
@@ -153,6 +167,9 @@ func runTop(c *cli.Context) error {
 	if err := s.Attach(plan); err != nil {
 		return err
 	}
+	if err := t.attach(); err != nil {
+		return err
+	}
 
 	var places *mounts.Table
 	if cfg.prog.FullPath {
@@ -162,8 +179,30 @@ func runTop(c *cli.Context) error {
 	}
 	p := top.NewPrinter(s.Out.Out, cfg.json, cfg.clear && isTerminal(c.App.Writer))
 	ctx := s.Begin("reads and writes", nil)
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
 	var screens uint64
 	var epoch uint32
+	screen := func() error {
+		rows, err := takeInterval(s, &epoch)
+		if err != nil {
+			return err
+		}
+		if rows, err = top.Sort(rows, cfg.sort, cfg.rows); err != nil {
+			return err
+		}
+		if places != nil {
+			if err := addPaths(s, places, rows); err != nil {
+				return err
+			}
+		}
+		p.Print(top.Screen{Time: time.Now().Format("15:04:05"), Loadavg: loadavg(), Rows: rows})
+		s.Out.Out.Flush()
+		screens++
+		_, err = topLost(s)
+		return err
+	}
 	ticker := time.NewTicker(cfg.interval)
 	defer ticker.Stop()
 	for ctx.Err() == nil && (cfg.count == 0 || screens < cfg.count) {
@@ -172,27 +211,19 @@ func runTop(c *cli.Context) error {
 			continue
 		case <-ticker.C:
 		}
-		rows, err := takeInterval(s, &epoch)
-		if err != nil {
-			return s.Finish(err, session.CountSummary(screens, "interval", 0))
-		}
-		if rows, err = top.Sort(rows, cfg.sort, cfg.rows); err != nil {
-			return err
-		}
-		if places != nil {
-			if err := addPaths(s, places, rows); err != nil {
-				return s.Finish(err, session.CountSummary(screens, "interval", 0))
-			}
-		}
-		p.Print(top.Screen{Time: time.Now().Format("15:04:05"), Loadavg: loadavg(), Rows: rows})
-		s.Out.Out.Flush()
-		screens++
-		if _, err := topLost(s); err != nil {
-			return s.Finish(err, session.CountSummary(screens, "interval", 0))
+		if err := screen(); err != nil {
+			return t.end(s.Finish(err, session.CountSummary(screens, "interval", 0)))
 		}
 	}
+	if t.commandDone() && (cfg.count == 0 || screens < cfg.count) {
+		// --exec's command ended mid-interval: its last counts.
+		if err := screen(); err != nil {
+			return t.end(s.Finish(err, session.CountSummary(screens, "interval", 0)))
+		}
+	}
+	t.report()
 	lost, err := topLost(s)
-	return s.Finish(err, session.CountSummary(screens, "interval", lost))
+	return t.end(s.Finish(err, session.CountSummary(screens, "interval", lost)))
 }
 
 // topLost returns the calls the program could not count because its table

@@ -197,10 +197,16 @@ func (m *Module) load(prog string, progType int) (int, error) {
 // AttachTracepoint loads the program TRACEPOINT_PROBE(category, event)
 // defines and attaches it.
 func (m *Module) AttachTracepoint(category, event string) error {
+	return m.AttachTracepointProgram(category, event, "tracepoint__"+category+"__"+event)
+}
+
+// AttachTracepointProgram attaches the program prog, which takes a struct
+// tracepoint__category__event *, to category:event: for a program that
+// shares a tracepoint with one that TRACEPOINT_PROBE named.
+func (m *Module) AttachTracepointProgram(category, event, prog string) error {
 	if m.closed {
 		return errClosed
 	}
-	prog := "tracepoint__" + category + "__" + event
 	fd, err := m.load(prog, progTracepoint)
 	if err != nil {
 		return fmt.Errorf("loading tracepoint program %s: %w", prog, err)

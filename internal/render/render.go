@@ -16,7 +16,7 @@ import (
 // path up to its filesystem's root; "path_base", the directory a pathname
 // is looked up from (root, working directory or a directory fd) and the
 // file behind an fd; "pid_filter", the process to trace, read from the
-// table PIDTable.
+// table PIDTable; "task_filter", --cgroup and --exec, given a Tasks.
 var (
 	//go:embed walk.c.tmpl
 	walkSource string
@@ -24,6 +24,8 @@ var (
 	baseSource string
 	//go:embed pid.c.tmpl
 	pidSource string
+	//go:embed tasks.c.tmpl
+	tasksSource string
 )
 
 // PIDTable is the BPF array (one u32) "pid_filter" reads the process to
@@ -37,6 +39,7 @@ func Parse(name, text string) *template.Template {
 	t := template.Must(template.New(name).Option("missingkey=error").Parse(text))
 	template.Must(t.New("walk.c.tmpl").Parse(walkSource))
 	template.Must(t.New("base.c.tmpl").Parse(baseSource))
+	template.Must(t.New("tasks.c.tmpl").Parse(tasksSource))
 	return template.Must(t.New("pid.c.tmpl").Parse(pidSource)).Lookup(name)
 }
 

@@ -74,7 +74,8 @@ type Probe struct {
 // Options fills life.c.tmpl.
 type Options struct {
 	PID       uint32 // 0: every process
-	Ring      bool   // BPF_RINGBUF_OUTPUT, else BPF_PERF_OUTPUT
+	Tasks     render.Tasks
+	Ring      bool // BPF_RINGBUF_OUTPUT, else BPF_PERF_OUTPUT
 	RingPages int
 	// The kprobe variant: argument positions from the kernel's prototypes.
 	Kprobe                   bool

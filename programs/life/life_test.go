@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func TestRenderLife(t *testing.T) {
 		"kprobes":     kprobeOptions(),
 		"tracepoints": {Ring: true, RingPages: 64, Opens: OpenSyscalls, Removals: RemovalSyscalls},
 		"both":        both,
+		"exec":        {Tasks: render.Tasks{Exec: true}, Opens: OpenSyscalls[1:2], Removals: RemovalSyscalls[1:]},
 		"perf-pid":    {PID: 42, Opens: OpenSyscalls[1:2], Removals: RemovalSyscalls[1:]},
 		"old-kernel":  {Kprobe: true, OpenPathArg: 1, OpenFileArg: 2, UnlinkArg: 2, Creates: []Probe{{"vfs_create", 2}}, MaxBirths: 100},
 	}

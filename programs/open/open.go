@@ -69,11 +69,12 @@ func (s Syscalls) Names() []string {
 // which Go writes (Config), so runs that differ only in the values share
 // one compile-cache entry.
 type Options struct {
-	PID        uint32     // tgid to trace; 0 traces all
-	TID        uint32     // thread to trace; 0 traces all
-	UID        int64      // uid to trace; render.AnyUID traces all
-	FailedOnly bool       // only calls that returned an error
-	Flags      FlagFilter // only calls with one of these flags (-f)
+	PID        uint32       // tgid to trace; 0 traces all
+	TID        uint32       // thread to trace; 0 traces all
+	UID        int64        // uid to trace; render.AnyUID traces all
+	FailedOnly bool         // only calls that returned an error
+	Flags      FlagFilter   // only calls with one of these flags (-f)
+	Tasks      render.Tasks // --cgroup, --exec: render's "task_filter"
 
 	// FullPath (-F): a relative path's event carries the dentry walk of
 	// the directory it is relative to (Resolver joins them). It reads

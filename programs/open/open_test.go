@@ -34,6 +34,8 @@ func TestRenderOpen(t *testing.T) {
 		"uid":         func(o *Options) { o.UID = 1000 },
 		"uid-root":    func(o *Options) { o.UID = 0 },
 		"failed":      func(o *Options) { o.FailedOnly = true },
+		"tasks":       func(o *Options) { o.Kprobe = ""; o.Tasks = render.Tasks{Cgroup: true, Exec: true} },
+		"cgroup":      func(o *Options) { o.PID = 1234; o.Tasks = render.Tasks{Cgroup: true} },
 		"kprobe-only": func(o *Options) { o.Tracepoints = Syscalls{} },
 		"do_sys_open": func(o *Options) { o.Kprobe = "do_sys_open"; o.Tracepoints = Syscalls{} },
 		"tracepoints": func(o *Options) { o.Kprobe = "" },

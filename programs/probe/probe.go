@@ -77,8 +77,9 @@ const (
 type Options struct {
 	Specs      []*Spec
 	PID        uint32 // 0: any process
-	UID        int64  // render.AnyUID: any user
-	StringSize int    // bytes kept of each %s value
+	Tasks      render.Tasks
+	UID        int64 // render.AnyUID: any user
+	StringSize int   // bytes kept of each %s value
 	// IncludeSelf keeps gosnoop's own events; otherwise the program drops
 	// those of the process in SelfTable, which the command writes.
 	IncludeSelf bool
@@ -300,6 +301,7 @@ func Render(o Options) (string, error) {
 	data := struct {
 		HeaderSize   int
 		PID          uint32
+		Tasks        render.Tasks
 		UID          int64
 		IncludeSelf  bool
 		KernelTypes  bool
@@ -310,7 +312,7 @@ func Render(o Options) (string, error) {
 		StackEntries int
 		Probes       []probeRender
 		Functions    []*functionRender
-	}{HeaderSize: HeaderSize, PID: o.PID, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0,
+	}{HeaderSize: HeaderSize, PID: o.PID, Tasks: o.Tasks, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0,
 		Events: o.HasEvents(), Aggs: o.HasAggs(), Stacks: o.usesStacks(), AggEntries: o.AggEntries, StackEntries: StackEntries}
 	if data.AggEntries == 0 {
 		data.AggEntries = DefaultAggEntries

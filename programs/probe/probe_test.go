@@ -68,6 +68,15 @@ func TestRenderProbes(t *testing.T) {
 		}
 		golden.Check(t, src)
 	})
+	t.Run("tasks", func(t *testing.T) {
+		// Its own sched_process_fork probe shares the tracepoint with --exec's.
+		o := Options{UID: render.AnyUID, StringSize: 16, Tasks: render.Tasks{Cgroup: true, Exec: true}, Specs: []*Spec{mustParse(t, `t:sched:sched_process_fork "%d", args->child_pid`)}}
+		src, err := Render(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, src)
+	})
 	t.Run("filters", func(t *testing.T) {
 		o := Options{PID: 42, UID: 1000, StringSize: 16, Specs: []*Spec{mustParse(t, `p:do_sys_openat2 "%s", arg2@user`)}}
 		src, err := Render(o)

@@ -67,10 +67,11 @@ const (
 // Options fills top.c.tmpl.
 type Options struct {
 	PID         uint32 // 0: every process
-	AllFiles    bool   // count sockets and other files too, not only regular files
-	Reads       bool   // count reads
-	Writes      bool   // count writes
-	Kprobe      bool   // probe vfs_read/vfs_write
+	Tasks       render.Tasks
+	AllFiles    bool // count sockets and other files too, not only regular files
+	Reads       bool // count reads
+	Writes      bool // count writes
+	Kprobe      bool // probe vfs_read/vfs_write
 	Tracepoints []Syscall
 	MaxEntries  int
 	FullPath    bool // keep each file's path in top_paths (-F)

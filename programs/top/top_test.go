@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/gosnoop/gosnoop/internal/render"
 	"math/rand"
 	"regexp"
 	"strconv"
@@ -26,6 +27,7 @@ func TestRenderTop(t *testing.T) {
 		"kprobes":     {Reads: true, Writes: true, Kprobe: true, MaxEntries: DefaultMaxEntries},
 		"tracepoints": {Reads: true, Writes: true, Tracepoints: Syscalls, MaxEntries: DefaultMaxEntries},
 		"both":        all(),
+		"tasks":       {Tasks: render.Tasks{Cgroup: true, Exec: true}, Reads: true, Writes: true, Tracepoints: Syscalls[:1], MaxEntries: 512},
 		"filters":     {PID: 42, AllFiles: true, Reads: true, Tracepoints: Syscalls[:1], MaxEntries: 512},
 		"full-path":   {Reads: true, Writes: true, Tracepoints: Syscalls, MaxEntries: DefaultMaxEntries, FullPath: true, MaxPaths: DefaultMaxPaths},
 		"write-only":  {Writes: true, Kprobe: true, Tracepoints: Syscalls[5:6], MaxEntries: DefaultMaxEntries},
