@@ -182,7 +182,7 @@ func TestLifeUsage(t *testing.T) {
 
 func TestLifeEBPFWithoutRoot(t *testing.T) {
 	code, stdout, stderr := asNobody(t, "life", "--ebpf", "-p", "42")
-	if code != 0 || !strings.Contains(stdout, "TRACEPOINT_PROBE(syscalls, sys_exit_unlinkat)") || !strings.Contains(stdout, "return !gosnoop_pid_wanted();") || !strings.Contains(stdout, "// gosnoop_pid[0]: 42") {
+	if code != 0 || !strings.Contains(stdout, "TRACEPOINT_PROBE(syscalls, sys_exit_unlinkat)") || !strings.Contains(stdout, "if (!gosnoop_pid_wanted())") || !strings.Contains(stdout, "// gosnoop_pid[0]: 42") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
