@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/binary"
 	"io"
 	"os"
 	"os/exec"
@@ -241,14 +240,8 @@ func startTasks(s *session.Session, f taskFilters) (*tasks, error) {
 	if t.child, err = launch.Start(f.path, f.argv, cred); err != nil {
 		return nil, err
 	}
-	pid := binary.LittleEndian.AppendUint32(nil, uint32(t.child.PID()))
-	addInit(s, func(m *bcc.Module) error {
-		h, err := m.Hash(render.TasksTable)
-		if err != nil {
-			return err
-		}
-		return h.Put(pid, []byte{1})
-	})
+	pid := uint32(t.child.PID())
+	addInit(s, func(m *bcc.Module) error { return m.WriteU32(render.CommandTable, 0, pid) })
 	return t, nil
 }
 

@@ -85,14 +85,3 @@ func (h *Hash) Get(key []byte) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("reading %s: %w", h.name, err)
 	}
 }
-
-// Put sets key's value.
-func (h *Hash) Put(key, value []byte) error {
-	if len(key) != h.keySize || len(value) != h.valueSize {
-		return fmt.Errorf("writing %s: key of %d bytes and value of %d, want %d and %d", h.name, len(key), len(value), h.keySize, h.valueSize)
-	}
-	if rc, err := C.bpf_update_elem(C.int(h.fd), unsafe.Pointer(&key[0]), unsafe.Pointer(&value[0]), 0); rc != 0 {
-		return fmt.Errorf("writing %s: %w", h.name, err)
-	}
-	return nil
-}

@@ -10,7 +10,7 @@ import (
 // filters). The values they compare with are written by Go after load.
 type Tasks struct {
 	Cgroup bool // --cgroup: CgroupTable holds the cgroup's id and level
-	Exec   bool // --exec: TasksTable holds the processes to trace
+	Exec   bool // --exec: CommandTable names the command, TasksTable holds the processes to trace
 }
 
 // Any says whether t filters at all.
@@ -19,16 +19,18 @@ func (t Tasks) Any() bool { return t.Cgroup || t.Exec }
 // The tables and programs of "task_filter".
 const (
 	CgroupTable    = "gosnoop_cgroup"     // BPF array of one CgroupValue
+	CommandTable   = "gosnoop_command"    // BPF array of one u32: the pid of the command held at its gate
 	TasksTable     = "gosnoop_tasks"      // BPF hash: tgid (u32) -> 1 (u8)
 	TasksFullTable = "gosnoop_tasks_full" // BPF array: [0] counts forks TasksTable had no room for
 	MaxTasks       = 10240                // TasksTable's size, as the template states it
 	taskForkProg   = "gosnoop_task_fork"
 	taskExitProg   = "gosnoop_task_exit"
+	taskExecProg   = "gosnoop_task_exec"
 )
 
 // TaskTracepoints are what "task_filter" attaches with Exec, whatever the
-// program's own plan: each fork adds the child of a traced process to
-// TasksTable, each exit removes the thread.
+// program's own plan: the command's exec adds it to TasksTable, each fork
+// adds the child of a traced process, each exit removes the thread.
 func (t Tasks) TaskTracepoints() []TaskTracepoint {
 	if !t.Exec {
 		return nil
@@ -36,6 +38,7 @@ func (t Tasks) TaskTracepoints() []TaskTracepoint {
 	return []TaskTracepoint{
 		{Category: "sched", Event: "sched_process_fork", Program: taskForkProg},
 		{Category: "sched", Event: "sched_process_exit", Program: taskExitProg},
+		{Category: "sched", Event: "sched_process_exec", Program: taskExecProg},
 	}
 }
 
@@ -59,7 +62,7 @@ func TasksComment(t Tasks, id uint64, level uint32) string {
 		s += fmt.Sprintf("\n// %s[0]: id %d, level %d (written before attaching)\n", CgroupTable, id, level)
 	}
 	if t.Exec {
-		s += fmt.Sprintf("\n// %s: the pid of the command --exec starts (written before it runs)\n", TasksTable)
+		s += fmt.Sprintf("\n// %s[0]: the pid of the command --exec starts (written before it runs)\n", CommandTable)
 	}
 	return s
 }
