@@ -287,20 +287,24 @@ func runProbe(c *cli.Context) error {
 	if bad > 0 {
 		s.Out.Report("%d %s could not be decoded", bad, output.Plural(bad, "sample"))
 	}
+	if stacks.Lost > 0 {
+		s.Out.Report("%d %s not kept: the stack table was full or another stack had the id (%d entries)", stacks.Lost, output.Plural(stacks.Lost, "stack"), probe.StackEntries)
+	}
 	t.report()
 	return t.end(s.Finish(err, session.CountSummary(p.Events()+aggs.counted, "event", lost+aggs.lost)))
 }
 
 // aggregations reads and prints the count() and hist() tables of a run.
 type aggregations struct {
-	s       *session.Session
-	cfg     probeConfig
-	stacks  *stackNamer
-	specs   []int // the aggregating specs' indexes
-	epoch   uint32
-	next    time.Time
-	counted uint64 // events counted, in every interval taken
-	lost    uint64 // counts the tables had no room for
+	s        *session.Session
+	cfg      probeConfig
+	stacks   *stackNamer
+	specs    []int // the aggregating specs' indexes
+	epoch    uint32
+	next     time.Time
+	counted  uint64   // events counted, in every interval taken
+	lost     uint64   // counts the tables had no room for
+	specLost []uint64 // the same, per aggregating spec, at the last take
 }
 
 func newAggregations(s *session.Session, cfg probeConfig, stacks *stackNamer) *aggregations {
@@ -310,15 +314,22 @@ func newAggregations(s *session.Session, cfg probeConfig, stacks *stackNamer) *a
 			a.specs = append(a.specs, i)
 		}
 	}
+	a.specLost = make([]uint64, len(a.specs))
 	return a
 }
 
-// tick takes and prints an interval once it is over.
+// tick takes and prints an interval once it is over. While stdout is
+// backlogged it waits (the counts wait in the kernel, and the interval
+// runs longer); an interval missed for that, or for a slow take, is not
+// made up for with back-to-back ones.
 func (a *aggregations) tick() error {
-	if time.Now().Before(a.next) {
+	now := time.Now()
+	if now.Before(a.next) || a.s.Out.Out.Backlogged() {
 		return nil
 	}
-	a.next = a.next.Add(a.cfg.interval)
+	for !a.next.After(now) {
+		a.next = a.next.Add(a.cfg.interval)
+	}
 	return a.take(false)
 }
 
@@ -335,11 +346,19 @@ func (a *aggregations) take(last bool) error {
 		tables[j] = probe.AggTable(i)
 		collectors[j] = probe.NewCollector(a.cfg.prog.Specs[i], a.cfg.prog.StringSize)
 	}
-	err := takeEpoch(m, probe.EpochTable, &a.epoch, tables, func(j int, key, value []byte) (uint32, error) {
-		return collectors[j].Add(key, value)
-	})
-	if err != nil {
-		return err
+	// At the end, a second take collects the interval the first one
+	// started, so nothing counted is left in the table.
+	takes := 1
+	if last {
+		takes = 2
+	}
+	for range takes {
+		err := takeEpoch(m, probe.EpochTable, &a.epoch, tables, func(j int, key, value []byte) (uint32, error) {
+			return collectors[j].Add(key, value, a.epoch)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	results := make([]probe.AggResult, len(a.specs))
 	var lost uint64
@@ -349,7 +368,8 @@ func (a *aggregations) take(last bool) error {
 			return err
 		}
 		lost += n
-		results[j] = collectors[j].Result(n)
+		results[j] = collectors[j].Result(n - a.specLost[j])
+		a.specLost[j] = n
 		for r := range results[j].Rows {
 			row := &results[j].Rows[r]
 			a.counted += row.Count

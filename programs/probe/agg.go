@@ -148,8 +148,9 @@ func (p *specParser) key(spec *Spec, text string, col int) (Key, error) {
 		k.Expr = specials[name] // "" for comm and the stacks
 		return k, nil
 	}
-	if inner, ok := strings.CutPrefix(text, "str("); ok && strings.HasSuffix(inner, ")") {
-		inner = strings.TrimSpace(strings.TrimSuffix(inner, ")"))
+	if inner, ok := strings.CutPrefix(text, "str"); ok && strings.HasPrefix(strings.TrimLeft(inner, " \t"), "(") && strings.HasSuffix(inner, ")") {
+		inner = strings.TrimLeft(inner, " \t")
+		inner = strings.TrimSpace(inner[1 : len(inner)-1])
 		if e, ok := strings.CutSuffix(inner, "@user"); ok {
 			inner, k.User = strings.TrimSpace(e), true
 		}

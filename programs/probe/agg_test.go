@@ -34,6 +34,9 @@ func TestParseAggregation(t *testing.T) {
 			t.Errorf("key %d: %+v, want %+v", i, a.Keys[i], want[i])
 		}
 	}
+	if k := mustParse(t, `t:syscalls:sys_enter_openat count() by str (args->filename)`).Agg.Keys[0]; !k.String || k.Expr != "args->filename" {
+		t.Errorf("str with a blank before its parenthesis: %+v", k)
+	}
 	c := mustParse(t, `p:vfs_read count()`)
 	if c.Agg == nil || c.Agg.Kind != Count || len(c.Agg.Keys) != 0 {
 		t.Errorf("count(): %+v", c.Agg)
@@ -55,6 +58,7 @@ func TestAggregationErrors(t *testing.T) {
 		{`p:f count() "x"`, `expected "by KEY, ..."`},
 		{`p:f count() by $task`, "unknown key $task"},
 		{`p:f count() by str()`, "str() needs the string's address"},
+		{`p:f count() by str(arg1) + str(arg2)`, "unbalanced"},
 		{`p:f count() by arg1@user`, "@user reads a string; write str(EXPR@user)"},
 		{`p:f hist(gosnoop_k->epoch)`, "gosnoop"},
 		{`p:f count() by bpf_map_update_elem(0, 0, 0, 0)`, "not allowed"},
@@ -124,11 +128,29 @@ func collect(t *testing.T, spec *Spec, entries map[string]uint64, keys func(stri
 	for k, n := range entries {
 		v := make([]byte, 8)
 		binary.LittleEndian.PutUint64(v, n)
-		if _, err := c.Add(keys(k), v); err != nil {
+		if _, err := c.Add(keys(k), v, 99); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return c.Result(2)
+}
+
+// An entry of the current epoch is the next interval's: not taken now.
+func TestCollectorLeavesTheCurrentEpoch(t *testing.T) {
+	spec := mustParse(t, `p:f count() by $cpu`)
+	c := NewCollector(spec, 16)
+	for _, epoch := range []uint32{1, 2} {
+		key := make([]byte, spec.Agg.KeyLayout(16).Size)
+		binary.LittleEndian.PutUint32(key, epoch)
+		v := make([]byte, 8)
+		binary.LittleEndian.PutUint64(v, 5)
+		if e, err := c.Add(key, v, 2); err != nil || e != epoch {
+			t.Fatalf("epoch %d: %d, %v", epoch, e, err)
+		}
+	}
+	if res := c.Result(0); len(res.Rows) != 1 || res.Rows[0].Count != 5 {
+		t.Errorf("rows %+v, want one of 5 (epoch 1 only)", res.Rows)
+	}
 }
 
 func TestPrintAggs(t *testing.T) {

@@ -23,7 +23,7 @@ type AggRow struct {
 type AggResult struct {
 	Spec *Spec
 	Rows []AggRow
-	Lost uint64 // counts the table had no room for, in all
+	Lost uint64 // counts the table had no room for, in this interval
 }
 
 // Collector groups an aggregation table's entries (one per key and bucket)
@@ -40,13 +40,16 @@ func NewCollector(spec *Spec, stringSize int) *Collector {
 	return &Collector{spec: spec, layout: spec.Agg.KeyLayout(stringSize), rows: map[string]*AggRow{}}
 }
 
-// Add takes one table entry; it returns the key's epoch, so the caller can
-// leave the current interval's entries alone, and an error for a key or
-// value of the wrong size.
-func (c *Collector) Add(key, value []byte) (uint32, error) {
+// Add takes one table entry unless its epoch is current, the interval
+// the kernel counts into now, which a later take collects; it returns the
+// entry's epoch, and an error for a key or value of the wrong size.
+func (c *Collector) Add(key, value []byte, current uint32) (uint32, error) {
 	var k AggKey
 	if err := c.layout.Decode(c.spec.Agg, key, &k); err != nil {
 		return 0, err
+	}
+	if k.Epoch == current {
+		return k.Epoch, nil
 	}
 	if len(value) != 8 {
 		return 0, fmt.Errorf("aggregation value: %d bytes, want 8", len(value))
