@@ -61,7 +61,11 @@ func checkFullPaths(t *testing.T, args ...string) {
 	tr := startTracer(t, append([]string{"open", "--json", "-F"}, args...)...)
 	// cat opens its argument with openat(AT_FDCWD, ...).
 	cat := func(cwd string) int {
-		c := exec.Command("cat", marker)
+		name := marker
+		if cwd == "/" {
+			name = strings.TrimPrefix(filepath.Join(dir, marker), "/")
+		}
+		c := exec.Command("cat", name)
 		c.Dir = cwd
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("cat in %s: %v %s", cwd, err, out)
@@ -70,6 +74,10 @@ func checkFullPaths(t *testing.T, args ...string) {
 	}
 	pid := cat(dir)
 	deepPID := cat(deep)
+	// From a filesystem's root the walk has no names: the sample is the
+	// event alone (once dropped as undecodable).
+	rootMarker := strings.TrimPrefix(filepath.Join(dir, marker), "/")
+	rootPID := cat("/")
 	dfd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +95,9 @@ func checkFullPaths(t *testing.T, args ...string) {
 	}
 	if got := tr.waitForFull(t, atName, os.Getpid()); got.Path != filepath.Join(dir, atName) || got.Cut {
 		t.Errorf("openat(fd of %s, %s): %+v", dir, atName, got)
+	}
+	if got := tr.waitForFull(t, rootMarker, rootPID); got.Path != filepath.Join(dir, marker) || got.Cut {
+		t.Errorf("cat %s in /: %+v, want path %s", rootMarker, got, filepath.Join(dir, marker))
 	}
 	want := "…/" + strings.Repeat("d/", 32) + marker
 	if got := tr.waitForFull(t, marker, deepPID); got.Path != want || !got.Cut {

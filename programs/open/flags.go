@@ -76,6 +76,12 @@ func parseFlagFilter(list []string, arch string) (FlagFilter, error) {
 	for _, item := range list {
 		for _, name := range strings.Split(item, ",") {
 			key := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "O_")
+			if key == "LARGEFILE" {
+				// 64-bit kernels add it to every open before do_sys_openat2,
+				// so the kprobes would match every call and the tracepoints
+				// only those whose caller passed it.
+				return f, fmt.Errorf("O_LARGEFILE tells nothing on a 64-bit kernel, which adds it to every open")
+			}
 			found := false
 			for _, of := range openFlags {
 				if of.name != key {

@@ -26,6 +26,9 @@ func TestParseFlagFilter(t *testing.T) {
 			t.Errorf("%q: %+v, %v; want %+v", c.in, got, err, c.want)
 		}
 	}
+	if _, err := parseFlagFilter([]string{"wronly,largefile"}, "amd64"); err == nil || !strings.Contains(err.Error(), "adds it to every open") {
+		t.Errorf("O_LARGEFILE: %v, want it refused", err)
+	}
 	if got, _ := parseFlagFilter([]string{"O_DIRECTORY"}, "arm64"); got.Any != 040000 {
 		t.Errorf("arm64 O_DIRECTORY: %#o", got.Any)
 	}
@@ -83,7 +86,7 @@ func TestOpenFlagsMatchTheHeaders(t *testing.T) {
 	}
 	// And every O_ flag of the header is there.
 	for name := range header {
-		if n, ok := strings.CutPrefix(name, "O_"); ok && n != "ACCMODE" {
+		if n, ok := strings.CutPrefix(name, "O_"); ok && n != "ACCMODE" && n != "LARGEFILE" { // LARGEFILE: refused, see parseFlagFilter
 			if _, err := parseFlagFilter([]string{n}, "amd64"); err != nil {
 				t.Errorf("the header's %s is not a -f name", name)
 			}

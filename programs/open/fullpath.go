@@ -29,6 +29,9 @@ func Walk(b []byte, ev *Event) ([]byte, error) {
 		return nil, nil
 	}
 	n := int(ev.WalkLen)
+	if n == 0 { // the directory is its filesystem's root
+		return []byte{}, nil
+	}
 	if n >= WalkLen || len(b) < EventSize+n {
 		return nil, fmt.Errorf("open event: a walk of %d bytes in a sample of %d", n, len(b))
 	}

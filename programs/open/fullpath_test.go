@@ -66,6 +66,23 @@ func TestFullPath(t *testing.T) {
 	}
 }
 
+// From a filesystem's root the walk has no names, and the program sends
+// the event alone.
+func TestWalkOfNoNames(t *testing.T) {
+	b := fullSample("f", BaseWalked, 2, "")
+	var ev Event
+	if err := DecodeEvent(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	walk, err := Walk(b, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := FullPath(fakeMounts{2: "/mnt/data"}, &ev, walk); got != "/mnt/data/f" {
+		t.Errorf("%q, want /mnt/data/f", got)
+	}
+}
+
 func TestWalkRejectsShortSamples(t *testing.T) {
 	b := fullSample("f", BaseWalked, 1, "dir\x00")
 	var ev Event
