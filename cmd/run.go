@@ -2,10 +2,12 @@ package cmd
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -308,9 +310,37 @@ func (t *tasks) report() {
 
 // stop ends a command still held at its gate, or still running once the
 // tracing ended (SIGTERM, then SIGKILL after commandGrace), and reaps it.
+// The processes it forked that are still traced get SIGTERM too: a
+// pipeline under `sh -c` outlives its shell otherwise.
 func (t *tasks) stop() {
-	if t != nil && t.child != nil {
-		t.child.Stop(commandGrace)
+	if t == nil || t.child == nil {
+		return
+	}
+	if t.released && !t.commandDone() {
+		t.signalFollowed(syscall.SIGTERM)
+	}
+	t.child.Stop(commandGrace)
+}
+
+// signalFollowed sends sig to every process in the traced set but the
+// command itself, which Child.Stop ends.
+func (t *tasks) signalFollowed(sig syscall.Signal) {
+	m := t.s.Module()
+	if m == nil {
+		return
+	}
+	h, err := m.Hash(render.TasksTable)
+	if err != nil {
+		return
+	}
+	var pids []int
+	h.Each(func(key, _ []byte) {
+		if pid := int(binary.LittleEndian.Uint32(key)); pid != t.child.PID() && pid != os.Getpid() {
+			pids = append(pids, pid)
+		}
+	})
+	for _, pid := range pids {
+		syscall.Kill(pid, sig) // a thread's id, or one gone since: ESRCH
 	}
 }
 

@@ -30,6 +30,8 @@ func TestTaskFlagUsageErrors(t *testing.T) {
 		{[]string{"top", "-p", "1", "--exec", "true"}, "--exec and --pid exclude each other"},
 		{[]string{"probe", "-c", "no-such-gosnoop-command", "t:syscalls:sys_enter_openat"}, `"no-such-gosnoop-command": executable file not found`},
 		{[]string{"probe", "t:syscalls:sys_enter_openat", "--exec", "true", "-p", "2"}, "--exec and --pid exclude each other"},
+		{[]string{"probe", "-c", "true", `t:sched:sched_process_exec "%d", args->pid`}, "--exec follows the command with t:sched:sched_process_exec itself"},
+		{[]string{"open", "--cgroup", "no-such-gosnoop-cgroup"}, "no such file or directory"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -193,7 +195,18 @@ func TestExecProbe(t *testing.T) {
 
 func TestExecStopsItsCommand(t *testing.T) {
 	needRootAndTracefs(t)
-	tr := startTracer(t, "open", "-c", "sleep 30")
+	// A pipeline under a shell: ending the shell alone would leave the
+	// sleeps running. The odd durations name them for pgrep.
+	tr := startTracer(t, "open", "-c", "sh -c 'sleep 30.31 | sleep 30.32'")
+	running := func() string {
+		out, _ := exec.Command("pgrep", "-f", `^sleep 30\.3[12]$`).Output()
+		return strings.TrimSpace(string(out))
+	}
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(running(), "\n") < 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the command did not start:\n%s", tr.stderr.String())
+		}
+	}
 	start := time.Now()
 	tr.cmd.Process.Signal(syscall.SIGTERM)
 	if err := tr.cmd.Wait(); err == nil || tr.cmd.ProcessState.ExitCode() != 128+int(syscall.SIGTERM) {
@@ -202,8 +215,9 @@ func TestExecStopsItsCommand(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v to end", d)
 	}
-	if out, _ := exec.Command("pgrep", "-f", "^sleep 30$").Output(); len(out) > 0 {
-		t.Errorf("the command is still running: %s", out)
+	time.Sleep(100 * time.Millisecond) // SIGTERM is delivered, not waited for
+	if left := running(); left != "" {
+		t.Errorf("the command's processes are still running: %s", left)
 	}
 }
 

@@ -54,30 +54,48 @@ func Mounts(mountinfo io.Reader) ([]Mount, error) {
 }
 
 // Place says where path lies in one of ms: the mount and the level of the
-// directory. A relative path is taken under the first mount, as are
-// absolute ones that are under no mount (the form /proc/PID/cgroup
-// shows: "/system.slice/docker-....scope"). path must be clean and free of
-// symbolic links where it is absolute and under a mount.
+// directory. An absolute path under a mount point is under the deepest
+// one (a subtree may be mounted inside the hierarchy). A relative path, or
+// an absolute one under no mount (the form /proc/PID/cgroup shows:
+// "/system.slice/docker-....scope", from the hierarchy's root), is taken
+// from the root of the hierarchy: under the mount of its root if there is
+// one, else under the first mount whose root holds it. path must be clean
+// and free of symbolic links where it is absolute and under a mount.
 func Place(ms []Mount, path string) (dir string, level uint32, err error) {
 	if len(ms) == 0 {
 		return "", 0, ErrNoHierarchy
 	}
-	var m Mount
-	var rel string
-	found := false
 	if filepath.IsAbs(path) {
-		for _, c := range ms {
-			if r, ok := within(path, c.Point); ok {
-				m, rel, found = c, r, true
-				break
+		best, bestRel := -1, ""
+		for i, c := range ms {
+			if r, ok := within(path, c.Point); ok && (best < 0 || len(c.Point) > len(ms[best].Point)) {
+				best, bestRel = i, r
 			}
 		}
+		if best >= 0 {
+			return path, depth(ms[best].Root) + depth(bestRel), nil
+		}
 	}
-	if !found {
-		m, rel = ms[0], filepath.Clean("/"+path)
-		path = filepath.Join(m.Point, rel)
+	full := filepath.Clean("/" + path) // from the hierarchy's root
+	for _, c := range ms {
+		if r, ok := within(full, c.Root); ok && c.Root == "/" {
+			return filepath.Join(c.Point, r), depth(full), nil
+		}
 	}
-	return path, depth(m.Root) + depth(rel), nil
+	for _, c := range ms {
+		if r, ok := within(full, c.Root); ok {
+			return filepath.Join(c.Point, r), depth(full), nil
+		}
+	}
+	return "", 0, fmt.Errorf("%s is in no cgroup2 mount of gosnoop's (their roots: %s)", full, roots(ms))
+}
+
+func roots(ms []Mount) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Root)
+	}
+	return strings.Join(out, ", ")
 }
 
 func within(path, dir string) (string, bool) {

@@ -65,3 +65,24 @@ func TestResolveLive(t *testing.T) {
 		}
 	}
 }
+
+// A subtree mounted inside the hierarchy: a path under it is placed by the
+// deepest mount point, and /proc/PID/cgroup's form by a mount's root.
+func TestPlaceNestedMounts(t *testing.T) {
+	ms, err := Mounts(strings.NewReader(`41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw
+51 41 0:38 /a/b/c /sys/fs/cgroup/x rw - cgroup2 cgroup2 rw
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir, level, err := Place(ms, "/sys/fs/cgroup/x/d"); err != nil || dir != "/sys/fs/cgroup/x/d" || level != 4 {
+		t.Errorf("under the nested mount: %q, %d, %v; want level 4", dir, level, err)
+	}
+	only, _ := Mounts(strings.NewReader("50 23 0:38 /system.slice /mnt/s rw - cgroup2 cgroup2 rw\n"))
+	if dir, level, err := Place(only, "/system.slice/docker-1.scope"); err != nil || dir != "/mnt/s/docker-1.scope" || level != 2 {
+		t.Errorf("a subtree's only mount: %q, %d, %v", dir, level, err)
+	}
+	if _, _, err := Place(only, "/user.slice"); err == nil {
+		t.Error("a cgroup outside every mount was placed")
+	}
+}

@@ -38,6 +38,9 @@ func IsGate(args []string) bool { return len(args) > 1 && args[1] == gateArg }
 type Credential struct {
 	UID, GID uint32
 	Groups   []uint32
+	// Name and Home, from the user database, replace USER, LOGNAME and
+	// HOME in the command's environment, as sudo -u does ("" when unknown).
+	Name, Home string
 }
 
 // SudoCredential is the user who ran gosnoop through sudo (SUDO_UID and
@@ -46,19 +49,21 @@ type Credential struct {
 // gosnoop does.
 func SudoCredential() (*Credential, error) {
 	su, sg := os.Getenv("SUDO_UID"), os.Getenv("SUDO_GID")
-	if os.Geteuid() != 0 || su == "" || sg == "" {
+	if os.Geteuid() != 0 || su == "" && sg == "" {
 		return nil, nil
 	}
 	uid, err1 := strconv.ParseUint(su, 10, 32)
 	gid, err2 := strconv.ParseUint(sg, 10, 32)
-	if err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("reading SUDO_UID and SUDO_GID: %q and %q are not ids", su, sg)
+	// (uid_t)-1 is no one's: setuid would refuse it once tracing began.
+	if err1 != nil || err2 != nil || uid == 1<<32-1 || gid == 1<<32-1 {
+		return nil, fmt.Errorf("reading SUDO_UID and SUDO_GID: %q and %q are not a user's ids", su, sg)
 	}
 	if uid == 0 {
 		return nil, nil
 	}
 	cred := &Credential{UID: uint32(uid), GID: uint32(gid)}
 	if u, err := user.LookupId(su); err == nil {
+		cred.Name, cred.Home = u.Username, u.HomeDir
 		ids, _ := u.GroupIds()
 		for _, id := range ids {
 			if g, err := strconv.ParseUint(id, 10, 32); err == nil {
@@ -84,10 +89,8 @@ func Start(path string, argv []string, cred *Credential) (*Child, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("launching: no command")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("launching %s: finding gosnoop's executable: %w", argv[0], err)
-	}
+	// gosnoop's own file, even if its path was replaced since it started.
+	const self = "/proc/self/exe"
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("launching %s: %w", argv[0], err)
@@ -106,6 +109,9 @@ func Start(path string, argv []string, cred *Credential) (*Child, error) {
 	cmd := exec.Command(self, append([]string{gateArg, creds, path}, argv...)...)
 	cmd.Args[0] = "gosnoop"
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if cred != nil {
+		cmd.Env = userEnv(os.Environ(), *cred)
+	}
 	cmd.ExtraFiles = []*os.File{r, readyW} // fds 3 and 4
 	err = cmd.Start()
 	readyW.Close()
@@ -184,6 +190,31 @@ func (c *Child) ExitCode() int {
 	return st.ExitCode()
 }
 
+// userEnv is env with USER, LOGNAME and HOME those of c's user, where
+// the user database knows them: sudo leaves root's HOME.
+func userEnv(env []string, c Credential) []string {
+	set := map[string]string{}
+	if c.Name != "" {
+		set["USER"], set["LOGNAME"] = c.Name, c.Name
+	}
+	if c.Home != "" {
+		set["HOME"] = c.Home
+	}
+	out := make([]string, 0, len(env)+len(set))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[name]; !ok {
+			out = append(out, kv)
+		}
+	}
+	for _, name := range []string{"HOME", "LOGNAME", "USER"} {
+		if v, ok := set[name]; ok {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}
+
 func formatCredential(c Credential) string {
 	groups := make([]string, len(c.Groups))
 	for i, g := range c.Groups {
@@ -226,6 +257,11 @@ func parseCredential(s string) (*Credential, error) {
 // exits 126, or 127 when it is not found, as a shell's would.
 func RunGate(args []string) {
 	if len(args) < 5 {
+		os.Exit(125)
+	}
+	// The gate runs what it is told: only as who runs it, never setuid.
+	if os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid() {
+		fmt.Fprintln(os.Stderr, "gosnoop: the --exec gate does not run setuid or setgid")
 		os.Exit(125)
 	}
 	gate, ready := os.NewFile(3, "gate"), os.NewFile(4, "ready")

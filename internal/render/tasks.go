@@ -36,8 +36,9 @@ func (t Tasks) TaskTracepoints() []TaskTracepoint {
 		return nil
 	}
 	return []TaskTracepoint{
-		{Category: "sched", Event: "sched_process_fork", Program: taskForkProg},
+		// Removals first: no entry is added that nothing would remove.
 		{Category: "sched", Event: "sched_process_exit", Program: taskExitProg},
+		{Category: "sched", Event: "sched_process_fork", Program: taskForkProg},
 		{Category: "sched", Event: "sched_process_exec", Program: taskExecProg},
 	}
 }

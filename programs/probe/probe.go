@@ -242,6 +242,13 @@ func (o Options) Validate() error {
 		return fmt.Errorf("aggregation table of %d entries not in 1..%d", o.AggEntries, MaxAggEntries)
 	}
 	for i, s := range o.Specs {
+		for _, tp := range o.Tasks.TaskTracepoints() {
+			// libbcc declares a tracepoint's struct before each function
+			// taking it: a second program on one of these does not compile.
+			if s.Kind == Tracepoint && s.Category == tp.Category && s.Function == tp.Event {
+				return fmt.Errorf("probe %d: --exec follows the command with t:%s:%s itself; probe it without --exec (-p PID follows no forks but works)", i+1, tp.Category, tp.Event)
+			}
+		}
 		if s.Agg == nil {
 			continue
 		}

@@ -69,8 +69,12 @@ func TestRenderProbes(t *testing.T) {
 		golden.Check(t, src)
 	})
 	t.Run("tasks", func(t *testing.T) {
-		// Its own sched_process_fork probe shares the tracepoint with --exec's.
-		o := Options{UID: render.AnyUID, StringSize: 16, Tasks: render.Tasks{Cgroup: true, Exec: true}, Specs: []*Spec{mustParse(t, `t:sched:sched_process_fork "%d", args->child_pid`)}}
+		o := Options{UID: render.AnyUID, StringSize: 16, Tasks: render.Tasks{Cgroup: true, Exec: true}, Specs: []*Spec{mustParse(t, `t:sched:sched_switch "%d", args->next_pid`)}}
+		// A spec on a tracepoint --exec uses itself would not compile.
+		fork := Options{UID: render.AnyUID, StringSize: 16, Tasks: render.Tasks{Exec: true}, Specs: []*Spec{mustParse(t, `t:sched:sched_process_fork "%d", args->child_pid`)}}
+		if _, err := Render(fork); err == nil || !strings.Contains(err.Error(), "--exec follows the command with t:sched:sched_process_fork itself") {
+			t.Errorf("a sched_process_fork spec with --exec: %v", err)
+		}
 		src, err := Render(o)
 		if err != nil {
 			t.Fatal(err)
