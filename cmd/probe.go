@@ -244,6 +244,13 @@ func runProbe(c *cli.Context) error {
 				return
 			}
 			i, err := probe.ProbeIndex(b)
+			if err == nil && i == probe.NotePID {
+				var h probe.Header
+				if probe.DecodeHeader(b, &h) == nil {
+					stacks.note(h.PID)
+				}
+				return
+			}
 			if err != nil || i >= len(layouts) || cfg.prog.Specs[i].Agg != nil || layouts[i].Decode(b, &ev) != nil {
 				bad++
 				return

@@ -14,6 +14,7 @@ import (
 // stackTarget opens its argument from two named functions, with frame
 // pointers, so the kernel can walk its user stack.
 const stackTarget = `#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 __attribute__((noinline)) int gosnoop_e2e_inner(const char *path)
@@ -31,15 +32,17 @@ __attribute__((noinline)) int gosnoop_e2e_outer(const char *path)
 
 int main(int argc, char **argv)
 {
-	for (;;) {
+	// Forever, or argv[2] times.
+	for (int i = 0; argc < 3 || i < atoi(argv[2]); i++) {
 		gosnoop_e2e_outer(argv[1]);
 		usleep(20000);
 	}
+	return 0;
 }
 `
 
-// startStackTarget builds and starts stackTarget; its pid.
-func startStackTarget(t *testing.T) int {
+// buildStackTarget builds stackTarget; its path.
+func buildStackTarget(t *testing.T) string {
 	t.Helper()
 	cc, err := exec.LookPath("cc")
 	if err != nil {
@@ -53,7 +56,13 @@ func startStackTarget(t *testing.T) int {
 	if out, err := exec.Command(cc, "-O0", "-fno-omit-frame-pointer", "-o", exe, src).CombinedOutput(); err != nil {
 		t.Fatalf("compiling the target: %v\n%s", err, out)
 	}
-	target := exec.Command(exe, "/etc/hostname")
+	return exe
+}
+
+// startStackTarget builds and starts stackTarget; its pid.
+func startStackTarget(t *testing.T) int {
+	t.Helper()
+	target := exec.Command(buildStackTarget(t), "/etc/hostname")
 	if err := target.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,4 +160,34 @@ func TestProbeStackKeys(t *testing.T) {
 			t.Errorf("no %s row with %s:\n%s", iv.Aggregations[i].By[0], want, lines[0])
 		}
 	}
+}
+
+// A $ustack key of a process that has exited by the end: gosnoop read its
+// memory map when it first counted, so its frames are still named.
+func TestProbeUserStackKeyOutlivesItsProcess(t *testing.T) {
+	needRootAndTracefs(t)
+	exe := buildStackTarget(t)
+	code, stdout, stderr := runExec(t, "probe", "--json", "-c", exe+" /etc/hostname 5", `t:syscalls:sys_enter_openat count() by $ustack`)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	var iv struct {
+		Aggregations []struct {
+			Rows []struct {
+				Key   []json.RawMessage
+				Count uint64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &iv); err != nil || len(iv.Aggregations) != 1 {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	for _, r := range iv.Aggregations[0].Rows {
+		var frames []string
+		json.Unmarshal(r.Key[0], &frames)
+		if hasFramePrefix(frames, "gosnoop_e2e_outer+") && r.Count == 5 {
+			return
+		}
+	}
+	t.Errorf("no row of 5 opens through gosnoop_e2e_outer:\n%s", stdout)
 }

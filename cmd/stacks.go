@@ -83,6 +83,13 @@ func startTime(pid uint32) uint64 {
 	return v
 }
 
+// note reads pid's memory map now, while it runs: its user stacks are
+// keys, named only when the interval ends.
+func (n *stackNamer) note(pid uint32) {
+	n.sameProcess(pid)
+	n.user.Note(pid)
+}
+
 // event symbolizes the stacks of an event, with -K and -U.
 func (n *stackNamer) event(m *bcc.Module, ev *probe.Event) {
 	if n.opts.Stacks.Kernel {

@@ -66,6 +66,7 @@ type process struct {
 type mapping struct {
 	start, end, off uint64
 	inode           uint64
+	dev             string // "major:minor" in hex, as maps shows it
 	path            string // as the process sees it, with " (deleted)" if so
 	file            string // path without " (deleted)"
 	marker          string // for what has no file to read: "[vdso]", "[anon]", ...
@@ -228,7 +229,7 @@ func parseMaps(r io.Reader) ([]mapping, error) {
 		if dash < 0 || errors.Join(err1, err2, err3, err4) != nil || end <= start {
 			return nil, fmt.Errorf("line %q is no mapping", sc.Bytes())
 		}
-		m := mapping{start: start, end: end, off: off, inode: inode, path: string(fields[5])}
+		m := mapping{start: start, end: end, off: off, inode: inode, dev: string(fields[3]), path: string(fields[5])}
 		m.file = m.path
 		switch {
 		case m.path == "":
@@ -333,14 +334,31 @@ func (u *User) openMapped(pid uint32, m *mapping) (*os.File, error) {
 	}
 	f, err = openRegular(fmt.Sprintf("%s/%d/root%s", u.proc, pid, m.file))
 	if err != nil {
+		// The process has exited (its maps were read while it ran): the
+		// path in gosnoop's own mount namespace, if it is the same file.
+		if f, ferr := openRegular(m.file); ferr == nil {
+			if m.sameFile(f) {
+				return f, nil
+			}
+			f.Close()
+		}
 		return nil, fmt.Errorf("opening %s: %w", m.file, err)
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Ino != m.inode {
+	if !m.sameFile(f) {
 		f.Close()
 		return nil, fmt.Errorf("opening %s: not the file mapped (replaced since?)", m.file)
 	}
 	return f, nil
+}
+
+// sameFile says whether f is the file m maps: same inode, same device.
+func (m *mapping) sameFile(f *os.File) bool {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Ino != m.inode {
+		return false
+	}
+	major, minor := st.Dev>>8&0xfff|st.Dev>>32&^0xfff, st.Dev&0xff|st.Dev>>12&^0xff
+	return m.dev == "" || m.dev == fmt.Sprintf("%02x:%02x", major, minor)
 }
 
 // openRegular opens path only if it is a regular file: the paths come

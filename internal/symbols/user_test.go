@@ -47,12 +47,12 @@ func TestParseMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []mapping{
-		{start: 0x55d0c1a02000, end: 0x55d0c1a22000, off: 0x2000, inode: 1835019, path: "/usr/bin/cat", file: "/usr/bin/cat"},
-		{start: 0x7f0000000000, end: 0x7f0000001000, off: 0x1000, inode: 42, path: "/opt/my app/lib x.so", file: "/opt/my app/lib x.so"},
-		{start: 0x7f0000002000, end: 0x7f0000003000, inode: 43, path: "/tmp/gone (deleted)", file: "/tmp/gone", deleted: true},
-		{start: 0x7f0000004000, end: 0x7f0000005000, marker: "[anon]"},
-		{start: 0x7f0000006000, end: 0x7f0000007000, inode: 7, path: "/memfd:jit (deleted)", file: "/memfd:jit", deleted: true},
-		{start: 0x7ffd1c7f0000, end: 0x7ffd1c7f2000, path: "[vdso]", file: "[vdso]", marker: "[vdso]"},
+		{start: 0x55d0c1a02000, end: 0x55d0c1a22000, off: 0x2000, inode: 1835019, dev: "fd:01", path: "/usr/bin/cat", file: "/usr/bin/cat"},
+		{start: 0x7f0000000000, end: 0x7f0000001000, off: 0x1000, inode: 42, dev: "fd:01", path: "/opt/my app/lib x.so", file: "/opt/my app/lib x.so"},
+		{start: 0x7f0000002000, end: 0x7f0000003000, inode: 43, dev: "fd:01", path: "/tmp/gone (deleted)", file: "/tmp/gone", deleted: true},
+		{start: 0x7f0000004000, end: 0x7f0000005000, dev: "00:00", marker: "[anon]"},
+		{start: 0x7f0000006000, end: 0x7f0000007000, inode: 7, dev: "00:01", path: "/memfd:jit (deleted)", file: "/memfd:jit", deleted: true},
+		{start: 0x7ffd1c7f0000, end: 0x7ffd1c7f2000, dev: "00:00", path: "[vdso]", file: "[vdso]", marker: "[vdso]"},
 	}
 	if !reflect.DeepEqual(maps, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", maps, want)
@@ -106,7 +106,8 @@ func fakeProc(t *testing.T, pid uint32, exe string) (proc string, bias uint64) {
 	off := text.Off &^ (page - 1)
 	start := uint64(0x7f1200000000) + off
 	end := start + (text.Off-off+text.Filesz+page-1)&^(page-1)
-	maps := fmt.Sprintf("%x-%x r-xp %08x fd:01 %d /app/prog\n", start, end, off, st.Ino)
+	major, minor := st.Dev>>8&0xfff|st.Dev>>32&^0xfff, st.Dev&0xff|st.Dev>>12&^0xff
+	maps := fmt.Sprintf("%x-%x r-xp %08x %02x:%02x %d /app/prog\n", start, end, off, major, minor, st.Ino)
 	if err := os.WriteFile(filepath.Join(proc, fmt.Sprint(pid), "maps"), []byte(maps), 0o644); err != nil {
 		t.Fatal(err)
 	}

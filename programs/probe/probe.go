@@ -270,6 +270,7 @@ type probeRender struct {
 	Fields     []fieldRender
 	Size       int
 	Agg        *aggRender
+	NotePID    bool // a $ustack key: tell gosnoop of the process
 }
 
 // aggRender is an aggregation's key and what fills it.
@@ -317,6 +318,7 @@ func Render(o Options) (string, error) {
 		Stacks       bool
 		AggEntries   int
 		StackEntries int
+		NotePIDs     bool
 		Probes       []probeRender
 		Functions    []*functionRender
 	}{HeaderSize: HeaderSize, PID: o.PID, Tasks: o.Tasks, UID: o.UID, IncludeSelf: o.IncludeSelf, KernelTypes: len(o.KernelTypes()) > 0,
@@ -352,6 +354,9 @@ func Render(o Options) (string, error) {
 		}
 		if s.Agg != nil {
 			r.Agg = renderAgg(s.Agg, o.StringSize)
+			_, user, _ := s.Agg.StackKeys()
+			r.NotePID = len(user) > 0
+			data.NotePIDs = data.NotePIDs || r.NotePID
 			setTarget(r.Agg.Fields, "gosnoop_k", r.Ctx)
 		} else {
 			r.Fields, r.Size = renderEvent(s, s.Layout(o.StringSize, o.Stacks))
@@ -478,6 +483,10 @@ type Event struct {
 	KStack, UStack   int32
 	KFrames, UFrames []string
 }
+
+// NotePID is the probe index of the events that say a process counted
+// under a $ustack key for the first time: the header alone, with its pid.
+const NotePID = 1<<32 - 1
 
 // ProbeIndex returns which probe sent a sample, from its header, so the
 // reader can pick that probe's layout before decoding anything else.
