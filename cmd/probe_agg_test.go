@@ -169,37 +169,6 @@ t:syscalls:sys_exit_read hist(args->ret)
 	}
 }
 
-func TestProbeAggregationUsage(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string
-	}{
-		{[]string{`t:syscalls:sys_enter_read count(args->fd)`}, "count() takes nothing"},
-		{[]string{`t:syscalls:sys_enter_read hist()`}, "hist needs the value to bucket"},
-		{[]string{`t:syscalls:sys_enter_read count() by`}, "empty key"},
-		{[]string{`t:syscalls:sys_enter_read count() per $comm`}, `expected "by KEY, ..."`},
-		{[]string{`t:syscalls:sys_enter_read count() by $nope`}, "unknown key $nope"},
-		{[]string{`t:syscalls:sys_enter_read hist($comm)`}, "hist: $comm is not a number"},
-		{[]string{`t:syscalls:sys_enter_read count() by args->fd = 1`}, "not allowed"},
-		{[]string{`t:syscalls:sys_enter_read count() by $pid, $tid, $uid, $cpu, $comm, $kstack, $ustack`}, "at most 6 keys"},
-		{[]string{`t:syscalls:sys_enter_read sum(args->count)`}, `expected a format ("..."), count() or hist(EXPR)`},
-		{[]string{"--string-size", "256", `t:syscalls:sys_enter_openat count() by str(args->filename), str(args->filename)`}, "its keys take 520 bytes"},
-		{[]string{"-i", "1", `t:syscalls:sys_enter_read "%d", args->fd`}, "--interval is for count() and hist()"},
-		{[]string{"-i", "0", `t:syscalls:sys_enter_read count()`}, "--interval must be a positive number"},
-		{[]string{"-n", "cat", `t:syscalls:sys_enter_read count()`}, "--name is about printed events"},
-		{[]string{"-K", `t:syscalls:sys_enter_read hist(args->count)`}, "--kernel-stack is about printed events"},
-		{[]string{"--max-keys", "0", `t:syscalls:sys_enter_read count()`}, "--max-keys must be a number from 1"},
-	}
-	for _, c := range cases {
-		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			code, stdout, stderr := run(t, append([]string{"probe"}, c.args...)...)
-			if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
-				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", code, stdout, stderr, c.want)
-			}
-		})
-	}
-}
-
 // -f keeps the events whose formatted message contains its text: the
 // missing marker's open shows, the present one's (same directory) does not.
 func TestProbeMessageFilter(t *testing.T) {

@@ -39,6 +39,22 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"p:f", "-d", "0"}, "--duration must be a positive number"},
 		{[]string{"p:f", "--bogus"}, "flag provided but not defined: --bogus"},
 		{[]string{"p:f", "-M"}, "flag needs an argument: -M"},
+		// count() and hist()
+		{[]string{`t:syscalls:sys_enter_read count(args->fd)`}, "count() takes nothing"},
+		{[]string{`t:syscalls:sys_enter_read hist()`}, "hist needs the value to bucket"},
+		{[]string{`t:syscalls:sys_enter_read count() by`}, "empty key"},
+		{[]string{`t:syscalls:sys_enter_read count() per $comm`}, `expected "by KEY, ..."`},
+		{[]string{`t:syscalls:sys_enter_read count() by $nope`}, "unknown key $nope"},
+		{[]string{`t:syscalls:sys_enter_read hist($comm)`}, "hist: $comm is not a number"},
+		{[]string{`t:syscalls:sys_enter_read count() by args->fd = 1`}, "not allowed"},
+		{[]string{`t:syscalls:sys_enter_read count() by $pid, $tid, $uid, $cpu, $comm, $kstack, $ustack`}, "at most 6 keys"},
+		{[]string{`t:syscalls:sys_enter_read sum(args->count)`}, `expected a format ("..."), count() or hist(EXPR)`},
+		{[]string{"--string-size", "256", `t:syscalls:sys_enter_openat count() by str(args->filename), str(args->filename)`}, "its keys take 520 bytes"},
+		{[]string{"-i", "1", `t:syscalls:sys_enter_read "%d", args->fd`}, "--interval is for count() and hist()"},
+		{[]string{"-i", "0", `t:syscalls:sys_enter_read count()`}, "--interval must be a positive number"},
+		{[]string{"-n", "cat", `t:syscalls:sys_enter_read count()`}, "--name is about printed events"},
+		{[]string{"-K", `t:syscalls:sys_enter_read hist(args->count)`}, "--kernel-stack is about printed events"},
+		{[]string{"--max-keys", "0", `t:syscalls:sys_enter_read count()`}, "--max-keys must be a number from 1"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -191,22 +191,15 @@ func (p *specParser) numericExpr(spec *Spec, text string, col int, what string) 
 // interval (epoch) and hist's bucket.
 const AggHeaderSize = 8
 
-// KeyField is one key's place in the table key.
-type KeyField struct {
-	Key    int // index into Agg.Keys; -1 for padding
-	Name   string
-	Offset int
-	Size   int
-}
-
 // KeyLayout is an aggregation's table key, computed here and declared in
-// the C text with a size assertion.
+// the C text with a size assertion. A field's Arg is the index of its key
+// in Agg.Keys; -1 for padding.
 type KeyLayout struct {
-	Fields []KeyField
+	Fields []Field
 	Size   int
 }
 
-// keySize is the size of a key's field; strings take stringSize bytes.
+// size is a key's size in the table key; strings take stringSize bytes.
 func (k Key) size(stringSize int) int {
 	switch {
 	case k.String:
@@ -219,28 +212,15 @@ func (k Key) size(stringSize int) int {
 	return 8
 }
 
-// KeyLayout places the keys after the epoch and bucket, each aligned to
-// its size, padding written out, the whole rounded to 8 bytes.
+// KeyLayout places the keys after the epoch and bucket, each integer
+// aligned to its size, padding written out, the whole rounded to 8 bytes.
 func (a *Agg) KeyLayout(stringSize int) KeyLayout {
-	var l KeyLayout
-	off := AggHeaderSize
-	pad := func(to int) {
-		if n := (to - off%to) % to; n > 0 {
-			l.Fields = append(l.Fields, KeyField{Key: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
-			off += n
-		}
-	}
+	fields := make([]Field, len(a.Keys))
 	for i, k := range a.Keys {
-		f := KeyField{Key: i, Name: fmt.Sprintf("k%d", i), Size: k.size(stringSize)}
-		if !k.String && k.Special != "comm" {
-			pad(f.Size)
-		}
-		f.Offset = off
-		off += f.Size
-		l.Fields = append(l.Fields, f)
+		fields[i] = Field{Arg: i, Name: fmt.Sprintf("k%d", i), Size: k.size(stringSize), String: k.String || k.Special == "comm"}
 	}
-	pad(8)
-	l.Size = off
+	var l KeyLayout
+	l.Fields, l.Size = pack(AggHeaderSize, fields)
 	return l
 }
 
@@ -260,10 +240,10 @@ func (l KeyLayout) Decode(a *Agg, b []byte, k *AggKey) error {
 	k.Epoch, k.Bucket = le.Uint32(b[0:]), le.Uint32(b[4:])
 	k.Values = make([]Value, len(a.Keys))
 	for _, f := range l.Fields {
-		if f.Key < 0 {
+		if f.Arg < 0 {
 			continue
 		}
-		key := a.Keys[f.Key]
+		key := a.Keys[f.Arg]
 		var v Value
 		switch {
 		case key.String || key.Special == "comm":
@@ -275,7 +255,7 @@ func (l KeyLayout) Decode(a *Agg, b []byte, k *AggKey) error {
 		default:
 			v.Int = le.Uint64(b[f.Offset:])
 		}
-		k.Values[f.Key] = v
+		k.Values[f.Arg] = v
 	}
 	return nil
 }

@@ -189,23 +189,12 @@ type Stacks struct{ Kernel, User bool }
 // integer aligned to its size, padding written out, the whole rounded to 8
 // bytes.
 func (s *Spec) Layout(stringSize int, stacks Stacks) Layout {
-	l := Layout{NArgs: len(s.Args)}
-	off := HeaderSize
-	pad := func(to int) {
-		if n := (to - off%to) % to; n > 0 {
-			l.Fields = append(l.Fields, Field{Arg: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
-			off += n
-		}
+	var fields []Field
+	if stacks.Kernel {
+		fields = append(fields, Field{Arg: ArgKStack, Name: "kstack", Size: 4, Signed: true})
 	}
-	for _, st := range []struct {
-		on   bool
-		arg  int
-		name string
-	}{{stacks.Kernel, ArgKStack, "kstack"}, {stacks.User, ArgUStack, "ustack"}} {
-		if st.on {
-			l.Fields = append(l.Fields, Field{Arg: st.arg, Name: st.name, Offset: off, Size: 4, Signed: true})
-			off += 4
-		}
+	if stacks.User {
+		fields = append(fields, Field{Arg: ArgUStack, Name: "ustack", Size: 4, Signed: true})
 	}
 	for i, a := range s.Args {
 		if a.Special != "" { // filled from the header in Go
@@ -216,15 +205,35 @@ func (s *Spec) Layout(stringSize int, stacks Stacks) Layout {
 			f.String, f.Size = true, stringSize
 		} else {
 			f.Size = a.Verb.Size()
+		}
+		fields = append(fields, f)
+	}
+	l := Layout{NArgs: len(s.Args)}
+	l.Fields, l.Size = pack(HeaderSize, fields)
+	return l
+}
+
+// pack places fields from offset off in order, each integer aligned to its
+// size and the whole rounded to 8 bytes, with the padding written out as
+// members of their own (Arg -1), as the C declares them.
+func pack(off int, fields []Field) ([]Field, int) {
+	var out []Field
+	pad := func(to int) {
+		if n := (to - off%to) % to; n > 0 {
+			out = append(out, Field{Arg: -1, Name: fmt.Sprintf("_pad%d", off), Offset: off, Size: n})
+			off += n
+		}
+	}
+	for _, f := range fields {
+		if !f.String {
 			pad(f.Size)
 		}
 		f.Offset = off
 		off += f.Size
-		l.Fields = append(l.Fields, f)
+		out = append(out, f)
 	}
 	pad(8)
-	l.Size = off
-	return l
+	return out, off
 }
 
 // Validate checks what Render would otherwise paste into C.
@@ -403,12 +412,12 @@ func renderAgg(a *Agg, stringSize int) *aggRender {
 	r := &aggRender{Hist: a.Expr, Size: layout.Size}
 	for _, f := range layout.Fields {
 		fr := fieldRender{Name: f.Name}
-		if f.Key < 0 {
+		if f.Arg < 0 {
 			fr.Decl = fmt.Sprintf("char %s[%d]", f.Name, f.Size)
 			r.Fields = append(r.Fields, fr)
 			continue
 		}
-		k := a.Keys[f.Key]
+		k := a.Keys[f.Arg]
 		switch {
 		case k.String:
 			fr.Decl, fr.String, fr.User, fr.Expr = fmt.Sprintf("char %s[%d]", f.Name, f.Size), true, k.User, k.Expr
