@@ -47,24 +47,6 @@ func (m *Module) Stack(table string, id int32) ([]uint64, error) {
 	return addrs, nil
 }
 
-// DeleteStack removes stack id from the table, so that the kernel can store
-// another stack under it: the table only fills up otherwise, and
-// bpf_get_stackid then returns -EEXIST or -ENOMEM. A stack already gone is
-// no error.
-func (m *Module) DeleteStack(table string, id int32) error {
-	t, err := m.stackTable(table)
-	if err != nil {
-		return err
-	}
-	if id < 0 {
-		return nil
-	}
-	if rc, err := C.bpf_delete_elem(C.int(t.fd), unsafe.Pointer(&id)); rc != 0 && !errors.Is(err, syscall.ENOENT) {
-		return fmt.Errorf("deleting %s[%d]: %w", table, id, err)
-	}
-	return nil
-}
-
 func (m *Module) stackTable(name string) (*table, error) {
 	t, err := m.table(name)
 	if err != nil {
