@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -273,5 +274,62 @@ func TestKprobeProbeSpecs(t *testing.T) {
 	if !gotEntry || !gotReturn {
 		t.Fatalf("p: caught the marker %v, r: caught the ENOENT %v; stdout ends:\n%s\nstderr:\n%s",
 			gotEntry, gotReturn, tail(tr.stdout.String(), 2000), tr.stderr.String())
+	}
+}
+
+// Stacks and aggregations on a kprobe, for a command --exec runs: the
+// kernel stack of the open function's entry goes through the system call
+// entry, and count() by $kstack groups the command's opens under it.
+func TestKprobeProbeStacksAndCounts(t *testing.T) {
+	_, fn := needKprobes(t)
+	present, _ := markerPaths(t)
+	code, stdout, stderr := runExec(t, "probe", "--json", "-K", "-c", "cat "+present,
+		`p:`+fn+` "%d", arg1`, `r:`+fn+` count() by $kstack`, `r:`+fn+` hist(retval)`)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	var events, counted int
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var l struct {
+			Probe        string
+			KStack       []string
+			Aggregations []struct {
+				Rows []struct {
+					Key   []json.RawMessage
+					Count int
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if l.Probe != "" {
+			events++
+			if !hasFramePrefix(l.KStack, "do_syscall_64+") {
+				t.Errorf("kernel stack of %s without do_syscall_64: %q", fn, l.KStack)
+			}
+			continue
+		}
+		if len(l.Aggregations) != 2 {
+			t.Fatalf("aggregations: %s", line)
+		}
+		for _, r := range l.Aggregations[0].Rows {
+			var frames []string
+			json.Unmarshal(r.Key[0], &frames)
+			if hasFramePrefix(frames, "do_syscall_64+") {
+				counted += r.Count
+			}
+		}
+		histCount := 0
+		for _, r := range l.Aggregations[1].Rows {
+			histCount += r.Count
+		}
+		if histCount != events {
+			t.Errorf("hist(retval) counted %d returns, %d entries printed", histCount, events)
+		}
+	}
+	// cat opens the loader's cache, libc, the locale files and the marker.
+	if events < 3 || counted != events {
+		t.Errorf("%d entries printed, %d returns counted by stack:\n%s", events, counted, stdout)
 	}
 }
