@@ -283,7 +283,7 @@ func TestKprobeProbeSpecs(t *testing.T) {
 func TestKprobeProbeStacksAndCounts(t *testing.T) {
 	_, fn := needKprobes(t)
 	present, _ := markerPaths(t)
-	code, stdout, stderr := runExec(t, "probe", "--json", "-K", "-c", "cat "+present,
+	code, stdout, stderr := runExec(t, "probe", "--json", "-K", "-c", "sh -c 'cat "+present+" >/dev/null'",
 		`p:`+fn+` "%d", arg1`, `r:`+fn+` count() by $kstack`, `r:`+fn+` hist(retval)`)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, stderr)
