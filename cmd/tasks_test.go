@@ -333,3 +333,63 @@ func TestExecTracesNoneOfTheGate(t *testing.T) {
 		t.Errorf("system calls by comm: %s; want only true's", stdout)
 	}
 }
+
+// --exec on top and life: what the command's processes read, and the file
+// they create and remove, and nothing of anyone else's.
+func TestExecTopAndLife(t *testing.T) {
+	needRootAndTracefs(t)
+	marker, _ := markerPaths(t)
+	if err := os.WriteFile(marker, make([]byte, 5000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := marker + "-outside"
+	os.WriteFile(outside, make([]byte, 100), 0o644)
+	stop := openOutside(t, outside)
+	defer stop()
+
+	code, stdout, stderr := runExec(t, "top", "--json", "-a", "-c", "sh -c 'head -c 3000 "+marker+" >/dev/null'", "1")
+	if code != 0 {
+		t.Fatalf("top: exit %d:\n%s", code, stderr)
+	}
+	var read uint64
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var screen struct {
+			Rows []struct {
+				Comm, File string
+				RBytes     uint64
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &screen); err != nil {
+			t.Fatalf("top: %q: %v", line, err)
+		}
+		for _, r := range screen.Rows {
+			if r.Comm != "sh" && r.Comm != "head" {
+				t.Errorf("top: a row of %s, not the command's: %+v", r.Comm, r)
+			}
+			// top keeps a file's first 31 bytes of name, as filetop does.
+			if len(r.File) > 20 && strings.HasPrefix(filepath.Base(marker), r.File) {
+				read += r.RBytes
+			}
+		}
+	}
+	if read != 3000 {
+		t.Errorf("top: %d bytes of the marker read, want head's 3000:\n%s", read, stdout)
+	}
+
+	born := marker + "-born"
+	code, stdout, stderr = runExec(t, "life", "--json", "-c", "sh -c 'touch "+born+"; sleep 0.3; rm "+born+"'")
+	if code != 0 {
+		t.Fatalf("life: exit %d:\n%s", code, stderr)
+	}
+	var rows []lifeRow
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r lifeRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("life: %q: %v", line, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != 1 || rows[0].Comm != "rm" || rows[0].Path != born || rows[0].Age < 0.2 {
+		t.Errorf("life: %+v, want the one file the command made and removed", rows)
+	}
+}
