@@ -2,7 +2,7 @@
 GO ?= go
 ARGS ?=
 
-.PHONY: setup build run test vet clean bench
+.PHONY: setup build run test vet clean bench bench-probe
 
 setup:
 	./scripts/setup.sh
@@ -23,6 +23,10 @@ test: setup
 # gosnoop open against bpftrace and python-bcc; BENCH_ARGS="-d 10"
 bench:
 	./scripts/bench-open.sh $(BENCH_ARGS)
+
+# probe's count() against streaming the same events
+bench-probe:
+	./scripts/bench-probe.sh $(BENCH_ARGS)
 
 clean:
 	rm -f gosnoop
