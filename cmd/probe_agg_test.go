@@ -195,3 +195,28 @@ func TestProbeMessageFilter(t *testing.T) {
 		}
 	}
 }
+
+// A full table: what finds no room is counted, reported and in the
+// summary's lost, never dropped silently.
+func TestProbeFullAggregationTable(t *testing.T) {
+	needRootAndTracefs(t)
+	pid, gate := startReaderChild(t)
+	tr := startTracer(t, "probe", "--json", "--max-keys", "1", "-p", fmt.Sprint(pid), `t:syscalls:sys_enter_read count() by args->count`)
+	gate()
+	time.Sleep(200 * time.Millisecond)
+	tr.stop(t)
+	var iv aggInterval
+	if err := json.Unmarshal([]byte(strings.TrimSpace(tr.stdout.String())), &iv); err != nil {
+		t.Fatalf("stdout %q: %v", tr.stdout.String(), err)
+	}
+	// The first key (3 reads of 100 bytes) fits; the 3 reads after it do not.
+	rows := iv.Aggregations[0].Rows
+	if len(rows) != 1 || string(rows[0].Key[0]) != "100" || rows[0].Count != 3 || iv.Aggregations[0].Lost != 3 {
+		t.Errorf("aggregation %+v, want one row of 3 and 3 lost", iv.Aggregations[0])
+	}
+	for _, want := range []string{"gosnoop: 3 events not counted: a count() or hist() table was full (--max-keys 1)", "gosnoop: 3 events, 3 lost"} {
+		if !strings.Contains(tr.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, tr.stderr.String())
+		}
+	}
+}
