@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -413,7 +414,16 @@ func TestStalledStdout(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatalf("still running 5s after SIGINT with stdout stalled:\n%s", stderr.String())
 			}
-			if !strings.Contains(stderr.String(), " lost") || !strings.Contains(stderr.String(), "not written") {
+			// "not written" is what stdout still held at the end; where the
+			// kernel dropped so much (trace_pipe under emulation) that what
+			// was printed fits the 4 KiB pipe, stdout never stalled.
+			var printed, lost uint64
+			if m := regexp.MustCompile(`gosnoop: (\d+) events?, (\d+) lost`).FindStringSubmatch(stderr.String()); m != nil {
+				printed, _ = strconv.ParseUint(m[1], 10, 64)
+				lost, _ = strconv.ParseUint(m[2], 10, 64)
+			}
+			const shortestLine = 30 // "PID COMM FD ERR " and a path
+			if lost == 0 || printed*shortestLine > 4096 && !strings.Contains(stderr.String(), "not written") {
 				t.Errorf("summary does not account for the stalled output:\n%s", tail(stderr.String(), 1000))
 			}
 		})

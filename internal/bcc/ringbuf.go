@@ -33,7 +33,15 @@ type RingReader struct {
 	handle   cgo.Handle
 	onSample func([]byte)
 	samples  atomic.Uint64
+	budget   int // records this Poll may still hand over
 }
+
+// ringPollBudget bounds the records one Poll hands over. libbpf consumes
+// until it finds the ring empty: against a producer as fast as the reader,
+// a poll would never return, and the caller could neither see its output
+// backlogged (and stop reading, so the program counts its drops) nor a
+// signal.
+const ringPollBudget = 4096
 
 // OpenRing opens a reader on table, calling onSample for every record.
 func (m *Module) OpenRing(table string, onSample func([]byte)) (*RingReader, error) {
@@ -57,8 +65,11 @@ func (m *Module) OpenRing(table string, onSample func([]byte)) (*RingReader, err
 // records that no wakeup announced.
 func (r *RingReader) Poll(timeout time.Duration) {
 	if r.rb != nil {
+		r.budget = ringPollBudget
 		C.bpf_poll_ringbuf(r.rb, C.int(timeout.Milliseconds()))
-		C.bpf_consume_ringbuf(r.rb)
+		if r.budget > 0 {
+			C.bpf_consume_ringbuf(r.rb)
+		}
 	}
 }
 
@@ -82,5 +93,10 @@ func gosnoopRingSample(ctx unsafe.Pointer, data unsafe.Pointer, size C.size_t) C
 	r := cgo.Handle(uintptr(ctx)).Value().(*RingReader)
 	r.samples.Add(1)
 	r.onSample(unsafe.Slice((*byte)(data), int(size)))
+	// A negative return stops libbpf after this record, which it has
+	// consumed; the rest wait for the next Poll.
+	if r.budget--; r.budget <= 0 {
+		return -1
+	}
 	return 0
 }

@@ -87,3 +87,44 @@ func TestRingBurstIsDeliveredOrCountedLost(t *testing.T) {
 		t.Errorf("Samples() %d, delivered %d", r.Samples(), delivered)
 	}
 }
+
+// One Poll hands over at most ringPollBudget records, however many wait:
+// libbpf would consume for as long as the producer keeps up. The rest come
+// with the next polls, none lost.
+func TestRingPollIsBounded(t *testing.T) {
+	const n = ringPollBudget + 1500
+	requireRoot(t)
+	src := strings.Replace(ringMarkerProgram, "BPF_RINGBUF_OUTPUT(marker_events, 1);", "BPF_RINGBUF_OUTPUT(marker_events, 2048);", 1)
+	m, err := Compile(src)
+	if err != nil {
+		t.Fatalf("compiling: %v", err)
+	}
+	defer m.Close()
+	if err := m.WriteU32("marker_tgid", 0, uint32(os.Getpid())); err != nil {
+		t.Fatal(err)
+	}
+	marker := markerPath(t)
+	c := &markerCounter{path: marker}
+	r, err := m.OpenRing("marker_events", c.onSample)
+	if err != nil {
+		t.Skipf("needs BPF ring buffers (Linux 5.8): %v", err)
+	}
+	defer r.Close()
+	if err := m.AttachTracepoint("syscalls", "sys_enter_openat"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		openMarker(marker)
+	}
+	r.Poll(0)
+	if got := c.delivered.Load(); got != ringPollBudget {
+		t.Errorf("one poll handed over %d of %d records, want %d", got, n, ringPollBudget)
+	}
+	for i := 0; i < 5 && c.delivered.Load() < n; i++ {
+		r.Poll(0)
+	}
+	lost, _ := m.ReadCounter("marker_lost", 0)
+	if c.delivered.Load() != n || lost != 0 {
+		t.Errorf("delivered %d of %d, %d lost", c.delivered.Load(), n, lost)
+	}
+}
