@@ -1,6 +1,7 @@
 package bcc
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -16,13 +17,17 @@ var ringMarkerProgram = strings.NewReplacer(
 	"if (marker_events.ringbuf_output(&ev, sizeof(ev), 0) < 0)\n\t\tmarker_lost.atomic_increment(0);",
 ).Replace(markerProgram)
 
-func attachRingMarkerProgram(t *testing.T) *Module {
+func attachRingMarkerProgram(t *testing.T) *Module { return attachRingMarkerPages(t, 1) }
+
+// attachRingMarkerPages is attachRingMarkerProgram with a ring of pages.
+func attachRingMarkerPages(t *testing.T, pages int) *Module {
 	t.Helper()
 	requireRoot(t)
 	if !strings.Contains(ringMarkerProgram, "BPF_RINGBUF_OUTPUT") || !strings.Contains(ringMarkerProgram, "ringbuf_output") {
 		t.Fatal("markerProgram changed: ringMarkerProgram no longer replaces its output")
 	}
-	m, err := Compile(ringMarkerProgram)
+	src := strings.Replace(ringMarkerProgram, "BPF_RINGBUF_OUTPUT(marker_events, 1);", fmt.Sprintf("BPF_RINGBUF_OUTPUT(marker_events, %d);", pages), 1)
+	m, err := Compile(src)
 	if err != nil {
 		t.Fatalf("compiling: %v", err)
 	}
@@ -93,16 +98,7 @@ func TestRingBurstIsDeliveredOrCountedLost(t *testing.T) {
 // with the next polls, none lost.
 func TestRingPollIsBounded(t *testing.T) {
 	const n = ringPollBudget + 1500
-	requireRoot(t)
-	src := strings.Replace(ringMarkerProgram, "BPF_RINGBUF_OUTPUT(marker_events, 1);", "BPF_RINGBUF_OUTPUT(marker_events, 2048);", 1)
-	m, err := Compile(src)
-	if err != nil {
-		t.Fatalf("compiling: %v", err)
-	}
-	defer m.Close()
-	if err := m.WriteU32("marker_tgid", 0, uint32(os.Getpid())); err != nil {
-		t.Fatal(err)
-	}
+	m := attachRingMarkerPages(t, 2048)
 	marker := markerPath(t)
 	c := &markerCounter{path: marker}
 	r, err := m.OpenRing("marker_events", c.onSample)
@@ -110,9 +106,6 @@ func TestRingPollIsBounded(t *testing.T) {
 		t.Skipf("needs BPF ring buffers (Linux 5.8): %v", err)
 	}
 	defer r.Close()
-	if err := m.AttachTracepoint("syscalls", "sys_enter_openat"); err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < n; i++ {
 		openMarker(marker)
 	}
