@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-
-	"github.com/gosnoop/gosnoop/internal/output"
 )
 
 // An aggregating spec counts in the kernel instead of sending events:
@@ -217,7 +215,9 @@ func (k Key) size(stringSize int) int {
 func (a *Agg) KeyLayout(stringSize int) KeyLayout {
 	fields := make([]Field, len(a.Keys))
 	for i, k := range a.Keys {
-		fields[i] = Field{Arg: i, Name: fmt.Sprintf("k%d", i), Size: k.size(stringSize), String: k.String || k.Special == "comm"}
+		// Stack ids are signed (bpf_get_stackid's errors); expressions are
+		// 8 bytes, taken as they are.
+		fields[i] = Field{Arg: i, Name: fmt.Sprintf("k%d", i), Size: k.size(stringSize), String: k.String || k.Special == "comm", Signed: k.IsStack()}
 	}
 	var l KeyLayout
 	l.Fields, l.Size = pack(AggHeaderSize, fields)
@@ -243,19 +243,7 @@ func (l KeyLayout) Decode(a *Agg, b []byte, k *AggKey) error {
 		if f.Arg < 0 {
 			continue
 		}
-		key := a.Keys[f.Arg]
-		var v Value
-		switch {
-		case key.String || key.Special == "comm":
-			v.Str = string(output.CString(b[f.Offset : f.Offset+f.Size]))
-		case f.Size == 4 && key.IsStack():
-			v.Int = uint64(int64(int32(le.Uint32(b[f.Offset:]))))
-		case f.Size == 4:
-			v.Int = uint64(le.Uint32(b[f.Offset:]))
-		default:
-			v.Int = le.Uint64(b[f.Offset:])
-		}
-		k.Values[f.Arg] = v
+		k.Values[f.Arg] = f.decode(b)
 	}
 	return nil
 }

@@ -543,20 +543,27 @@ func (l Layout) Decode(b []byte, ev *Event) error {
 		if f.Arg < 0 {
 			continue
 		}
-		var v Value
-		switch {
-		case f.String:
-			v.Str = string(output.CString(b[f.Offset : f.Offset+f.Size]))
-		case f.Size == 4 && f.Signed:
-			v.Int = uint64(int64(int32(le.Uint32(b[f.Offset:]))))
-		case f.Size == 4:
-			v.Int = uint64(le.Uint32(b[f.Offset:]))
-		default:
-			v.Int = le.Uint64(b[f.Offset:])
-		}
-		ev.Values[f.Arg] = v
+		ev.Values[f.Arg] = f.decode(b)
 	}
 	return nil
+}
+
+// decode reads field f of sample b: a string up to its NUL, or an integer
+// (sign-extended when Signed).
+func (f Field) decode(b []byte) Value {
+	var v Value
+	le := binary.LittleEndian
+	switch {
+	case f.String:
+		v.Str = string(output.CString(b[f.Offset : f.Offset+f.Size]))
+	case f.Size == 4 && f.Signed:
+		v.Int = uint64(int64(int32(le.Uint32(b[f.Offset:]))))
+	case f.Size == 4:
+		v.Int = uint64(le.Uint32(b[f.Offset:]))
+	default:
+		v.Int = le.Uint64(b[f.Offset:])
+	}
+	return v
 }
 
 // Value returns argument i of ev; specials ($pid, $comm, ...) come from the header.
